@@ -1,0 +1,124 @@
+"""`python -m knowledge validate|index|search|grid`: the catalog's command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from knowledge.catalog import PROGRAMS_DIR
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from knowledge.validate import validate_catalog
+
+    report = validate_catalog(*[Path(p) for p in args.paths])
+    for problem in report.problems:
+        print(problem)
+    if report.problems:
+        print(f"{len(report.problems)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"ok: {len(report.programs)} programs")
+    return 0
+
+
+def _index(args: argparse.Namespace) -> int:
+    from knowledge.catalog import CatalogError, load_programs
+    from knowledge.embedding import load_model
+    from knowledge.index import build_index, current_state, is_fresh, open_client
+    from knowledge.settings import SearchSettings
+
+    settings = SearchSettings()
+    try:
+        programs = load_programs(settings.catalog_dir)
+    except CatalogError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    client = open_client(settings)
+    try:
+        if not args.force and is_fresh(current_state(client, settings.collection), settings):
+            print(f"index is up to date ({len(programs)} programs); nothing to do")
+            return 0
+        model = load_model(
+            settings.embedding_model, offline=settings.embedding_offline, device=settings.embedding_device
+        )
+        result = build_index(client, model, programs, settings, force=args.force)
+    finally:
+        client.close()
+    print(f"built {result.state.collection}: {result.state.points} programs, model {result.state.model}")
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    from knowledge.catalog import load_programs
+    from knowledge.embedding import load_model
+    from knowledge.geo import UnknownPlace, resolve
+    from knowledge.search import Searcher, SearchQuery
+    from knowledge.settings import SearchSettings
+
+    settings = SearchSettings()
+    try:
+        near = resolve(args.near) if args.near else None
+    except UnknownPlace as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    model = load_model(settings.embedding_model, offline=settings.embedding_offline, device=settings.embedding_device)
+    searcher = Searcher.open(settings, load_programs(settings.catalog_dir), model)
+    try:
+        outcome = searcher.search(
+            SearchQuery(
+                text=args.query, limit=args.limit, lang=args.lang, near=near, category=args.category, mode=args.mode
+            )
+        )
+    finally:
+        searcher.close()
+    for rank, hit in enumerate(outcome.hits, 1):
+        dist = f" {hit.distance_km} km" if hit.distance_km is not None else ""
+        print(
+            f"{rank}. [{hit.score:.3f}{dist}] {hit.program.short_name.get(outcome.lang)} "
+            f"({', '.join(hit.program.categories)})"
+        )
+    return 0
+
+
+def _grid(args: argparse.Namespace) -> int:
+    from knowledge.geo import grid_point, nearest_area
+
+    def number(text: str) -> int:
+        text = text.strip().upper()
+        sign = -1 if text[-1] in "WS" else 1
+        return sign * int(text.rstrip("NSEW"))
+
+    lat, lon = grid_point(number(args.east_west), number(args.north_south))
+    area, km = nearest_area(lat, lon)
+    print(f"lat: {lat}\nlon: {lon}\n# nearest community-area centroid: {area.number} {area.name} ({km:.1f} km)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("validate", help="check every catalog record; exit 1 on any problem")
+    p.add_argument("paths", nargs="*", default=[str(PROGRAMS_DIR)], help="catalog folders or files")
+    p.set_defaults(func=_validate)
+    p = sub.add_parser("index", help="embed the catalog into Qdrant; skips when nothing changed")
+    p.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
+    p.set_defaults(func=_index)
+    p = sub.add_parser("search", help="try a query from the command line")
+    p.add_argument("query")
+    p.add_argument("--limit", type=int, default=5)
+    p.add_argument("--lang", choices=["en", "es"])
+    p.add_argument("--near")
+    p.add_argument("--category")
+    p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    p.set_defaults(func=_search)
+    p = sub.add_parser("grid", help="Chicago grid address numbers -> lat/lon, e.g. `grid 641W 6300S`")
+    p.add_argument("east_west")
+    p.add_argument("north_south")
+    p.set_defaults(func=_grid)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
