@@ -1,0 +1,214 @@
+"""Search quality and latency, printed (never pass/fail).
+
+    .venv/bin/python bench/search.py [--eval ../shared/eval/search_dev.jsonl] [--synthetic 20000] [--requests 300]
+
+1. Quality on the development set: Success@3 and MRR for hybrid, dense only and BM25 only, English and Spanish.
+2. Latency through the HTTP api (a real `python -m api` process, real model) at the real catalog size and at a
+   synthetic catalog, with two baselines measured in this same run: GET /healthz over the same connection (the
+   HTTP floor) and the same searches in-process (the search work itself).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from knowledge.catalog import PROGRAMS_DIR, catalog_files, load_programs, read_raw  # noqa: E402
+from knowledge.embedding import load_model  # noqa: E402
+from knowledge.evaluation import evaluate, read_cases  # noqa: E402
+from knowledge.geo import community_areas  # noqa: E402
+from knowledge.index import build_index, open_client  # noqa: E402
+from knowledge.search import Searcher, SearchQuery  # noqa: E402
+from knowledge.settings import SearchSettings  # noqa: E402
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summary(values: list[float]) -> str:
+    return f"p50 {statistics.median(values):6.2f} ms  p95 {percentile(values, 0.95):6.2f} ms  (n={len(values)})"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def quality(searcher: Searcher, eval_path: Path) -> None:
+    cases = read_cases(eval_path)
+    groups = {"all": cases, "en": [c for c in cases if c.lang == "en"], "es": [c for c in cases if c.lang == "es"]}
+    print(f"\n== quality on {eval_path.name} ({len(cases)} queries) ==")
+    print(f"{'mode':8} {'lang':4} {'n':>3} {'Success@3':>10} {'MRR':>6}")
+    results = {}
+    for mode in ("hybrid", "dense", "bm25"):
+        for name, group in groups.items():
+            scores = evaluate(searcher, group, mode=mode)  # type: ignore[arg-type]
+            results[(mode, name)] = scores
+            print(f"{mode:8} {name:4} {scores.n:>3} {scores.success_at_3:>10.3f} {scores.mrr:>6.3f}")
+    for mode in ("hybrid", "bm25"):
+        if results[(mode, "all")].misses:
+            print(f"{mode} misses: {list(results[(mode, 'all')].misses)}")
+    h, b = results[("hybrid", "all")], results[("bm25", "all")]
+    print(
+        f"hybrid vs bm25 Success@3: {h.success_at_3:.3f} vs {b.success_at_3:.3f} "
+        f"(ratio {h.success_at_3 / b.success_at_3 if b.success_at_3 else float('inf'):.2f})"
+    )
+
+
+def in_process_latency(searcher: Searcher, queries: list[str], n: int) -> list[float]:
+    times = []
+    for i in range(n):
+        started = time.perf_counter()
+        searcher.search(SearchQuery(text=queries[i % len(queries)], limit=5))
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def http_latency(settings: SearchSettings, queries: list[str], n: int) -> tuple[list[float], list[float]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "NAVIGATOR_API_PORT": str(port),
+        "NAVIGATOR_API_LOG_LEVEL": "warning",
+        "NAVIGATOR_QDRANT_PATH": str(settings.qdrant_path),
+        "NAVIGATOR_CATALOG_DIR": str(settings.catalog_dir),
+        "NAVIGATOR_AUTO_INDEX": "false",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=10) as http:
+            deadline = time.monotonic() + 300
+            while True:
+                try:
+                    if http.get("/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"api did not start: {proc.stderr.read() if proc.stderr else ''}")
+                time.sleep(0.2)
+            for i in range(20):  # warm-up
+                http.get("/api/v1/programs/search", params={"q": queries[i % len(queries)]})
+            health, search = [], []
+            for i in range(n):
+                started = time.perf_counter()
+                http.get("/healthz")
+                health.append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                response = http.get("/api/v1/programs/search", params={"q": queries[i % len(queries)], "limit": 5})
+                search.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, response.text
+        return health, search
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def synthetic_catalog(directory: Path, size: int, seed: int = 7) -> None:
+    """`size` programs cloned from the real ones, each moved to a random community area and renamed, so
+    vectors, BM25 statistics and distances vary like a big directory's would."""
+    rng = random.Random(seed)
+    base = [r for f in catalog_files(PROGRAMS_DIR) for r in read_raw(f)]
+    areas = list(community_areas().values())
+    by_file: dict[str, list[dict]] = {}
+    for i in range(size):
+        record = copy.deepcopy(base[i % len(base)])
+        area = rng.choice(areas)
+        record["id"] = f"chi-{900 + i // 10000:03d}-synthetic-{i:05d}"
+        for field in ("name", "short_name"):
+            record[field] = {lang: f"{text[:24]} {area.name[:10]}" for lang, text in record[field].items()}
+        for lang in ("en", "es"):
+            record["description"][lang] += f" {area.name}, {area.side}."
+        record["locations"] = [
+            {
+                "name": f"Site {i}",
+                "lat": round(area.lat + rng.uniform(-0.01, 0.01), 5),
+                "lon": round(area.lon + rng.uniform(-0.01, 0.01), 5),
+                "geocode": "community_area",
+                "community_area": area.number,
+            }
+        ]
+        by_file.setdefault(record["categories"][0], []).append(record)
+    for category, records in by_file.items():
+        (directory / f"{category}.yml").write_text(
+            yaml.dump(records, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
+
+
+def latency_block(label: str, settings: SearchSettings, model: object, queries: list[str], n: int) -> None:
+    programs = load_programs(settings.catalog_dir)
+    client = open_client(settings)
+    started = time.perf_counter()
+    result = build_index(client, model, programs, settings, progress=True)  # type: ignore[arg-type]
+    print(
+        f"\n== latency, {label}: {len(programs)} programs "
+        f"(index {'built' if result.rebuilt else 'reused'} in {time.perf_counter() - started:.1f} s) =="
+    )
+    searcher = Searcher(client, model, programs, settings)  # type: ignore[arg-type]
+    in_process_latency(searcher, queries, 20)
+    local = in_process_latency(searcher, queries, n)
+    client.close()  # local mode: the api process must own the folder
+    health, http = http_latency(settings, queries, n)
+    print(f"in-process search   {summary(local)}")
+    print(f"HTTP GET /healthz   {summary(health)}")
+    print(f"HTTP search         {summary(http)}")
+    print(
+        f"ratios (p50): HTTP search / in-process {statistics.median(http) / statistics.median(local):.2f}, "
+        f"HTTP search / healthz {statistics.median(http) / statistics.median(health):.2f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--eval", type=Path, default=ROOT.parent / "shared" / "eval" / "search_dev.jsonl")
+    parser.add_argument("--synthetic", type=int, default=20000, help="synthetic catalog size (0 to skip)")
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args()
+
+    print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}")
+    started = time.perf_counter()
+    model = load_model()
+    print(f"model load: {time.perf_counter() - started:.1f} s")
+    queries = [c.q for c in read_cases(args.eval)] if args.eval.exists() else ["food", "comida", "housing help"]
+    with tempfile.TemporaryDirectory(prefix="navigator-bench-") as tmp:
+        real = SearchSettings(qdrant_path=Path(tmp) / "real", qdrant_url=None)
+        if args.eval.exists():
+            client = open_client(real)
+            programs = load_programs(real.catalog_dir)
+            build_index(client, model, programs, real, progress=False)
+            quality(Searcher(client, model, programs, real), args.eval)
+            client.close()
+        else:
+            print(f"(no evaluation set at {args.eval}: quality skipped)")
+        latency_block("real catalog", real, model, queries, args.requests)
+        if args.synthetic:
+            catalog = Path(tmp) / "synthetic"
+            catalog.mkdir()
+            synthetic_catalog(catalog, args.synthetic)
+            big = SearchSettings(catalog_dir=catalog, qdrant_path=Path(tmp) / "big", qdrant_url=None)
+            latency_block(f"synthetic catalog of {args.synthetic}", big, model, queries, min(args.requests, 200))
+
+
+if __name__ == "__main__":
+    main()

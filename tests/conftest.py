@@ -1,0 +1,50 @@
+"""Shared fixtures: the real embedding model, loaded once, and one api app over a real Qdrant local store."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from knowledge.embedding import load_model
+from knowledge.search import Searcher
+from knowledge.settings import SearchSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def eval_dir() -> Path:
+    """The shared development evaluation sets: beside the clone in CI and on developer machines."""
+    return Path(os.environ.get("NAVIGATOR_EVAL_DIR", ROOT.parent / "shared" / "eval"))
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def model():
+    return load_model()
+
+
+@pytest.fixture(scope="session")
+def search_settings(tmp_path_factory: pytest.TempPathFactory) -> SearchSettings:
+    return SearchSettings(qdrant_path=tmp_path_factory.mktemp("qdrant"), qdrant_url=None)
+
+
+@pytest.fixture(scope="session")
+def client(search_settings: SearchSettings, model) -> Iterator[TestClient]:
+    from api.main import create_app
+
+    with TestClient(create_app(search_settings, model=model)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def searcher(client: TestClient) -> Searcher:
+    # The app's own searcher: Qdrant local mode lets one client hold the folder.
+    return client.app.state.searcher  # type: ignore[attr-defined]
