@@ -18,8 +18,8 @@ _WORD_RE = re.compile(r"[a-z0-9]+")
 # Function words carry no need; they are dropped before BM25 and language scoring.
 STOP_EN = frozenset(
     "a an and are as at be been but by can could do does for from get got have has i i'm im in into is it its "
-    "me my near of on or our about gonna like please so some that the their them there this to too u up us want was we what when "
-    "where which who will with would you your need needs help any am just can't cant".split()
+    "me my near of on or our about gonna like please so some that the their them there this to too u up us want "
+    "was we what when where which who will with would you your need needs help any am just can't cant".split()
 )
 STOP_ES = frozenset(
     "a al algo algun alguna alguien ante como con cual cuando de del donde el ella en entre era es esa ese eso esta "
