@@ -30,7 +30,7 @@ run: envs index ## start Navigator and print its URLs (Ctrl-C stops it)
 	@echo "Navigator api:  http://$${NAVIGATOR_API_HOST:-127.0.0.1}:$${NAVIGATOR_API_PORT:-8000}  (docs at /docs, health at /healthz)"
 	$(PY) -m api
 
-test: envs ## run the whole test suite
+test: envs lint ## run ruff and the whole test suite
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed ## ruff checks and formatting

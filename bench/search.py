@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/search.py [--eval ../shared/eval/search_dev.jsonl] [--synthetic 20000] [--requests 300]
 
-1. Quality on the development set: Success@3 and MRR for hybrid, dense only and BM25 only, English and Spanish.
+1. Quality on the shared development set and on our paraphrase set (bench/data/search_paraphrase.jsonl):
+   Success@3 and MRR for hybrid, dense only and BM25 only, English and Spanish separately.
 2. Latency through the HTTP api (a real `python -m api` process, real model) at the real catalog size and at a
    synthetic catalog, with two baselines measured in this same run: GET /healthz over the same connection (the
    HTTP floor) and the same searches in-process (the search work itself).
@@ -182,6 +183,7 @@ def latency_block(label: str, settings: SearchSettings, model: object, queries: 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--eval", type=Path, default=ROOT.parent / "shared" / "eval" / "search_dev.jsonl")
+    parser.add_argument("--paraphrases", type=Path, default=ROOT / "bench" / "data" / "search_paraphrase.jsonl")
     parser.add_argument("--synthetic", type=int, default=20000, help="synthetic catalog size (0 to skip)")
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
@@ -193,14 +195,15 @@ def main() -> None:
     queries = [c.q for c in read_cases(args.eval)] if args.eval.exists() else ["food", "comida", "housing help"]
     with tempfile.TemporaryDirectory(prefix="navigator-bench-") as tmp:
         real = SearchSettings(qdrant_path=Path(tmp) / "real", qdrant_url=None)
-        if args.eval.exists():
-            client = open_client(real)
-            programs = load_programs(real.catalog_dir)
-            build_index(client, model, programs, real, progress=False)
-            quality(Searcher(client, model, programs, real), args.eval)
-            client.close()
-        else:
-            print(f"(no evaluation set at {args.eval}: quality skipped)")
+        client = open_client(real)
+        programs = load_programs(real.catalog_dir)
+        build_index(client, model, programs, real, progress=False)
+        for path in (args.eval, args.paraphrases):
+            if path.exists():
+                quality(Searcher(client, model, programs, real), path)
+            else:
+                print(f"(no evaluation set at {path}: skipped)")
+        client.close()
         latency_block("real catalog", real, model, queries, args.requests)
         if args.synthetic:
             catalog = Path(tmp) / "synthetic"

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def eval_dir() -> Path:
     """The shared development evaluation sets: beside the clone in CI and on developer machines."""
-    return Path(os.environ.get("NAVIGATOR_EVAL_DIR", ROOT.parent / "shared" / "eval"))
+    return Path(os.environ.get("NAVIGATOR_EVAL_DIR") or ROOT.parent / "shared" / "eval")
 
 
 def read_jsonl(path: Path) -> list[dict]:

@@ -11,7 +11,9 @@ def test_bot_environment_has_rasa_3_6_on_python_3_10():
     assert python.exists(), "make envs creates .venv-bot"
     out = subprocess.run(
         [str(python), "-c", "import sys, importlib.metadata as m; print(sys.version_info[:2], m.version('rasa'))"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     assert out == "(3, 10) 3.6.21"
 

@@ -1,0 +1,16 @@
+"""Every setting an operator can change is documented in .env.example."""
+
+import re
+
+from api.core.settings import ApiSettings
+from knowledge.settings import SearchSettings
+from tests.conftest import ROOT
+
+
+def test_env_example_documents_every_setting():
+    documented = set(re.findall(r"^([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), flags=re.MULTILINE))
+    expected = set()
+    for settings in (SearchSettings, ApiSettings):
+        prefix = settings.model_config["env_prefix"]
+        expected |= {f"{prefix}{name}".upper() for name in settings.model_fields}
+    assert expected <= documented, sorted(expected - documented)
