@@ -15,6 +15,10 @@ PROGRAMS_DIR = DATA_DIR / "programs"
 TAXONOMY_FILE = DATA_DIR / "taxonomy.yml"
 
 
+# libyaml's safe loader is ~10x faster than the pure-Python one, which matters for a 211-sized directory.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class CatalogError(Exception):
     """The catalog cannot be loaded; the message lists every problem found."""
 
@@ -40,7 +44,7 @@ def catalog_files(directory: Path = PROGRAMS_DIR) -> list[Path]:
 
 def read_raw(path: Path) -> list[dict[str, Any]]:
     """A catalog file is a YAML list of program mappings."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # a safe loader (C or Python)
     if data is None:
         return []
     if not isinstance(data, list):

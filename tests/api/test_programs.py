@@ -120,3 +120,23 @@ def test_directory_bad_input(client):
     assert client.get("/api/v1/programs", params={"limit": 1000}).status_code == 422
     assert client.get("/api/v1/programs", params={"offset": -1}).status_code == 422
     assert client.get("/api/v1/programs", params={"category": "nope"}).status_code == 422
+
+
+def test_language_filter_keeps_programs_serving_in_that_language(client):
+    body = client.get(SEARCH, params={"q": "help", "limit": 20, "language": "es"}).json()
+    assert body["results"] and all("es" in r["languages"] for r in body["results"])
+
+
+def test_a_local_pantry_outranks_far_ones_for_its_neighbours(client, searcher):
+    pantries = [p for p in searcher.programs.values() if p.categories[0] == "food" and p.locations]
+    # For a few located pantries, searching "food pantry" from their own community area lists them in the top 3.
+    checked = 0
+    for program in pantries:
+        loc = next((loc for loc in program.locations if loc.community_area and not loc.confidential), None)
+        if loc is None:
+            continue
+        body = client.get(SEARCH, params={"q": "food pantry", "limit": 3, "near": f"{loc.lat},{loc.lon}"}).json()
+        first = body["results"][0]
+        assert first["distance_km"] is None or first["distance_km"] < 5, (program.id, first["name"])
+        checked += 1
+    assert checked >= 5
