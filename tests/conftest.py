@@ -17,9 +17,13 @@ from knowledge.settings import SearchSettings
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def shared_dir() -> Path:
+    """The shared facts and evaluation sets: beside the clone in CI and on developer machines."""
+    return Path(os.environ.get("NAVIGATOR_SHARED_DIR") or ROOT.parent / "shared")
+
+
 def eval_dir() -> Path:
-    """The shared development evaluation sets: beside the clone in CI and on developer machines."""
-    return Path(os.environ.get("NAVIGATOR_EVAL_DIR") or ROOT.parent / "shared" / "eval")
+    return shared_dir() / "eval"
 
 
 def read_jsonl(path: Path) -> list[dict]:

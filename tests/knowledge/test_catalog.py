@@ -9,7 +9,7 @@ import yaml
 
 from knowledge.catalog import PROGRAMS_DIR, catalog_files, load_taxonomy, read_raw
 from knowledge.validate import validate_catalog
-from tests.conftest import ROOT
+from tests.conftest import ROOT, shared_dir
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_the_shipped_catalog_is_valid_and_large_enough(report):
 
 
 def test_every_fact_id_is_kept():
-    facts_dir = ROOT.parent / "shared" / "data"
+    facts_dir = shared_dir() / "data"
     if not facts_dir.exists():
         pytest.skip("the shared facts folder is not beside this checkout")
     facts = [json.loads((facts_dir / n).read_text()) for n in ("chicago_programs.json", "chicago_programs_more.json")]
@@ -71,7 +71,7 @@ def test_confidential_sites_carry_no_address(report):
 
 
 def test_doubts_from_the_facts_are_kept_for_staff(report):
-    facts_dir = ROOT.parent / "shared" / "data"
+    facts_dir = shared_dir() / "data"
     if not facts_dir.exists():
         pytest.skip("the shared facts folder is not beside this checkout")
     facts = json.loads((facts_dir / "chicago_programs.json").read_text())
