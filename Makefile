@@ -32,6 +32,7 @@ run: envs index ## start Navigator and print its URLs (Ctrl-C stops it)
 
 test: envs lint ## run ruff and the whole test suite
 	$(PY) -m pytest
+	$(BOT_VENV)/bin/python -m pytest tests/rasa --confcutdir=tests/rasa -p no:cacheprovider
 
 lint: $(VENV)/.installed ## ruff checks and formatting
 	$(VENV)/bin/ruff check .

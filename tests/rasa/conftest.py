@@ -1,0 +1,8 @@
+"""Tests run with the bot's environment (.venv-bot, Python 3.10, Rasa 3.6): `make test` runs them separately."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))

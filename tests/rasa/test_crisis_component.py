@@ -1,0 +1,38 @@
+"""The crisis detector as Rasa runs it: a graph component that overrides the ML intent."""
+
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.components.crisis_detector import CrisisDetector
+
+
+def run(text, intent="need_help", confidence=0.93):
+    message = Message(data={TEXT: text})
+    message.set(INTENT, {"name": intent, "confidence": confidence})
+    message.set(INTENT_RANKING_KEY, [{"name": intent, "confidence": confidence}])
+    CrisisDetector.create(CrisisDetector.get_default_config(), None, None, None).process([message])
+    return message
+
+
+def test_a_crisis_overrides_the_ml_intent_with_certainty():
+    message = run("my boyfriend beats me and i am scared", intent="find_program")
+    assert message.get(INTENT) == {"name": "crisis", "confidence": 1.0}
+    assert message.get(INTENT_RANKING_KEY)[0]["name"] == "crisis"
+    assert [e["value"] for e in message.get(ENTITIES) if e["entity"] == "crisis_type"] == ["gbv"]
+
+
+def test_kinds_arrive_most_urgent_first():
+    message = run("mi esposo tiene una pistola y me quiere matar")
+    kinds = [e["value"] for e in message.get(ENTITIES) if e["entity"] == "crisis_type"]
+    assert kinds[0] == "danger_now" and "gbv" in kinds
+
+
+def test_ordinary_messages_keep_their_intent():
+    message = run("this heat is killing me, any cooling centers?", intent="find_program")
+    assert message.get(INTENT)["name"] == "find_program"
+    assert not message.get(ENTITIES)
+
+
+def test_empty_messages_pass_through():
+    message = run("", intent="nlu_fallback")
+    assert message.get(INTENT)["name"] == "nlu_fallback"
