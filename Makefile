@@ -5,9 +5,16 @@ SHELL := /bin/bash
 VENV     := .venv
 BOT_VENV := .venv-bot
 PY       := $(VENV)/bin/python
+MODEL    := models/navigator.tar.gz
 export PYTHONDONTWRITEBYTECODE := 1
+# Rasa: our components import from the repo root; no telemetry (no network beyond the registries); one warning less.
+export PYTHONPATH := $(CURDIR)
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+RASA := $(BOT_VENV)/bin/rasa
+BOT_SOURCES := config.yml $(shell find bot -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: help envs run test lint format validate index lock clean
+.PHONY: help envs run test lint format validate index train lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -26,9 +33,22 @@ validate: $(VENV)/.installed ## check every catalog record
 index: validate ## embed the catalog into Qdrant (skips when nothing changed)
 	$(PY) -m knowledge index
 
-run: envs index ## start Navigator and print its URLs (Ctrl-C stops it)
-	@echo "Navigator api:  http://$${NAVIGATOR_API_HOST:-127.0.0.1}:$${NAVIGATOR_API_PORT:-8000}  (docs at /docs, health at /healthz)"
-	$(PY) -m api
+# Trains only when config.yml or anything under bot/ is newer than the model.
+$(MODEL): $(BOT_SOURCES) | $(BOT_VENV)/.installed
+	$(RASA) train --config config.yml --domain bot/domain --data bot/data --out models --fixed-model-name navigator
+	@touch $@
+
+train: envs $(MODEL) ## train the Rasa model if config.yml or bot/ changed
+
+run: envs index $(MODEL) ## start api, actions and bot, print their URLs (Ctrl-C stops all)
+	@mkdir -p var
+	@echo "Navigator is starting:"
+	@echo "  api       http://127.0.0.1:$${NAVIGATOR_API_PORT:-8000}  (docs /docs, health /healthz)"
+	@echo "  bot       http://127.0.0.1:$${NAVIGATOR_BOT_PORT:-5005}/webhooks/rest/webhook  (REST channel)"
+	@echo "  actions   http://127.0.0.1:$${NAVIGATOR_ACTIONS_PORT:-5055}/health"
+	NAVIGATOR_ACTIONS_URL=$${NAVIGATOR_ACTIONS_URL:-http://127.0.0.1:$${NAVIGATOR_ACTIONS_PORT:-5055}/webhook} \
+	NAVIGATOR_TRACKER_DB=$${NAVIGATOR_TRACKER_DB:-var/tracker.db} \
+	$(VENV)/bin/honcho start -f Procfile
 
 test: envs lint ## run ruff and the whole test suite
 	$(PY) -m pytest
@@ -46,5 +66,5 @@ lock: ## re-resolve both environments' lock files from requirements/*.in
 	scripts/lock.sh python3 requirements/venv.in requirements/venv.lock
 	scripts/lock.sh "$$(scripts/python310.sh)" requirements/bot.in requirements/bot.lock
 
-clean: ## remove the environments, the index and caches
-	rm -rf $(VENV) $(BOT_VENV) var .pytest_cache .ruff_cache
+clean: ## remove the environments, the index, the model and caches
+	rm -rf $(VENV) $(BOT_VENV) var models .pytest_cache .ruff_cache

@@ -1,7 +1,7 @@
 """Rasa NLU component: the deterministic crisis detector, run on every message after the ML classifier.
 
 A message the lexicon flags gets the intent ``crisis`` with confidence 1.0 (rules answer it first, whatever the
-dialogue was doing) and a ``crisis_type`` entity per kind, most urgent first, so responses and actions can give
+dialogue was doing) and a ``crisis_type`` entity with the most urgent kind, so responses and actions can give
 the matching numbers. The ML prediction is kept in the intent ranking for analysis; it never overrides safety.
 
 No ``from __future__ import annotations`` here: Rasa validates the graph from real type annotations.
@@ -64,17 +64,18 @@ class CrisisDetector(GraphComponent):
         message.set(INTENT, {"name": CRISIS_INTENT, "confidence": 1.0}, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [{"name": CRISIS_INTENT, "confidence": 1.0}, *ranking], add_to_output=True)
         entities = [e for e in (message.get(ENTITIES) or []) if e.get("entity") != CRISIS_ENTITY]
-        for kind in crisis.types:
-            entities.append(
-                {
-                    "entity": CRISIS_ENTITY,
-                    "value": kind,
-                    "start": 0,
-                    "end": 0,
-                    "extractor": "CrisisDetector",
-                    "confidence_entity": 1.0,
-                }
-            )
+        # One entity, the most urgent kind: a text slot filled from several entities would become a list. The
+        # response for it names the other lines a combined crisis needs (911 for danger with violence at home).
+        entities.append(
+            {
+                "entity": CRISIS_ENTITY,
+                "value": crisis.primary,
+                "start": 0,
+                "end": 0,
+                "extractor": "CrisisDetector",
+                "confidence_entity": 1.0,
+            }
+        )
         message.set(ENTITIES, entities, add_to_output=True)
         if previous.get("name") and previous.get("name") != CRISIS_INTENT:
             message.set("crisis_overrode_intent", previous.get("name"), add_to_output=False)

@@ -1,0 +1,117 @@
+"""A thin typed client for the Navigator api: timeouts, retries on transient failures, a service token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
+
+from actions.settings import ActionsSettings
+
+
+class ApiUnavailable(Exception):
+    """The api could not be reached or failed; the resident must be told the truth and given 211/311."""
+
+
+class BadPlace(ValueError):
+    """The api did not know the place; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class Phone:
+    number: str
+    label: str | None
+
+
+@dataclass(frozen=True)
+class ProgramSummary:
+    id: str
+    short_name: str
+    summary: str
+    phone: str | None
+    text_line: str | None
+    website: str | None
+    distance_km: float | None
+    open_now: bool | None
+    categories: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ProgramSummary:
+        phones = [p for p in data.get("phones", []) if p.get("kind") in ("voice", "voice_text")] or data.get(
+            "phones", []
+        )
+        return cls(
+            id=data["id"],
+            short_name=data["short_name"],
+            summary=data["summary"],
+            phone=phones[0]["number"] if phones else None,
+            text_line=(data.get("text_line") or {}).get("number"),
+            website=data.get("website"),
+            distance_km=data.get("distance_km"),
+            open_now=data.get("open_now"),
+            categories=list(data.get("categories", [])),
+        )
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, httpx.TransportError):
+        return True
+    return isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code >= 500
+
+
+class NavigatorApi:
+    def __init__(self, settings: ActionsSettings, transport: httpx.BaseTransport | None = None) -> None:
+        headers = {"Authorization": f"Bearer {settings.service_token}"} if settings.service_token else {}
+        self._client = httpx.Client(
+            base_url=settings.api_url, timeout=settings.api_timeout_s, headers=headers, transport=transport
+        )
+        self._get = retry(
+            retry=retry_if_exception(_transient),
+            stop=stop_after_attempt(settings.api_retries + 1),
+            wait=wait_exponential(multiplier=0.1, max=1.0),
+            reraise=True,
+        )(self._get_once)
+
+    def _get_once(self, path: str, params: dict[str, Any]) -> httpx.Response:
+        response = self._client.get(path, params=params)
+        if response.status_code >= 500:
+            response.raise_for_status()
+        return response
+
+    def _call(self, path: str, params: dict[str, Any]) -> httpx.Response:
+        try:
+            return self._get(path, params)
+        except httpx.HTTPError as exc:
+            raise ApiUnavailable(type(exc).__name__) from exc
+
+    def search(
+        self, q: str, *, lang: str, near: str | None = None, limit: int = 3, category: str | None = None
+    ) -> list[ProgramSummary]:
+        params: dict[str, Any] = {"q": q[:500], "lang": lang, "limit": max(1, min(limit, 20))}
+        if near:
+            params["near"] = near
+        if category:
+            params["category"] = category
+        response = self._call("/api/v1/programs/search", params)
+        if response.status_code == 422:
+            details = response.json().get("detail", [])
+            place = [d for d in details if d.get("loc", [])[-1:] == ["near"]]
+            if place:
+                raise BadPlace(place[0].get("msg", "Unknown place."))
+            raise ApiUnavailable("rejected query")
+        if response.status_code != 200:
+            raise ApiUnavailable(f"status {response.status_code}")
+        return [ProgramSummary.from_json(r) for r in response.json()["results"]]
+
+    def program(self, program_id: str, *, lang: str) -> dict[str, Any] | None:
+        response = self._call(f"/api/v1/programs/{program_id}", {"lang": lang})
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ApiUnavailable(f"status {response.status_code}")
+        return response.json()
+
+    def close(self) -> None:
+        self._client.close()

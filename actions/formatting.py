@@ -1,0 +1,100 @@
+"""SMS-shaped replies: numbered, short, plain GSM-7, never more than 3 segments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actions.api_client import ProgramSummary
+from knowledge.sms import gsm7_length, to_gsm7
+
+# Three segments of a concatenated SMS hold 153 GSM-7 characters each.
+MAX_CHARS = 3 * 153
+
+TEXT = {
+    "open": {"en": "open now", "es": "abierto ahora"},
+    "text": {"en": "text", "es": "texto"},
+    "footer": {
+        "en": "Reply {first}-{last} for details, MORE for more.",
+        "es": "Responda {first}-{last} para detalles, MAS para ver mas.",
+    },
+    "footer_last": {"en": "Reply {first}-{last} for details.", "es": "Responda {first}-{last} para detalles."},
+    "none": {
+        "en": "I found no program for that. Try other words, or call 211 (24/7) for help.",
+        "es": "No encontre programas para eso. Pruebe con otras palabras o llame al 211 (24 horas).",
+    },
+    "no_more": {
+        "en": "That's all I found. Tell me another need, or call 211 (24/7).",
+        "es": "Es todo lo que encontre. Digame otra necesidad o llame al 211 (24 horas).",
+    },
+    "ask_place": {
+        "en": "Send your ZIP or neighborhood for places near you.",
+        "es": "Envie su codigo postal o barrio para ver lugares cerca.",
+    },
+}
+
+
+def t(key: str, lang: str, **values: Any) -> str:
+    return TEXT[key]["es" if lang == "es" else "en"].format(**values)
+
+
+def contact(program: ProgramSummary, lang: str) -> str:
+    if program.phone:
+        return program.phone
+    if program.text_line:
+        return f"{t('text', lang)} {program.text_line}"
+    return (program.website or "").removeprefix("https://").removeprefix("http://").rstrip("/")
+
+
+def item(number: int, program: ProgramSummary, lang: str, *, with_summary: bool = True) -> str:
+    extras = []
+    if program.open_now:
+        extras.append(t("open", lang))
+    if program.distance_km is not None:
+        extras.append(f"{program.distance_km:.1f} km")
+    tail = f" ({', '.join(extras)})" if extras else ""
+    summary = f": {program.summary}" if with_summary else ""
+    return f"{number}. {program.short_name}{summary} {contact(program, lang)}{tail}"
+
+
+def results_message(
+    programs: list[ProgramSummary], lang: str, *, first_number: int, more: bool, ask_place: bool = False
+) -> str:
+    """The numbered list; summaries go first, then items, until it fits three segments."""
+    last = first_number + len(programs) - 1
+    footer = t("footer" if more else "footer_last", lang, first=first_number, last=last)
+    if ask_place:
+        footer = f"{t('ask_place', lang)} {footer}"
+    for with_summary in (True, False):
+        shown = list(programs)
+        while shown:
+            lines = [item(first_number + i, p, lang, with_summary=with_summary) for i, p in enumerate(shown)]
+            text = to_gsm7("\n".join([*lines, footer]))
+            if gsm7_length(text) <= MAX_CHARS:
+                return text
+            shown = shown[:-1] if not with_summary else []
+    return to_gsm7(footer)[:MAX_CHARS]
+
+
+def details_message(program: dict[str, Any], lang: str) -> str:
+    parts = [f"{program['name']}: {program['description']}"]
+    phones = [f"{p['number']}" + (f" ({p['label']})" if p.get("label") else "") for p in program.get("phones", [])]
+    if phones:
+        parts.append(("Tel: " if lang == "es" else "Phone: ") + "; ".join(phones[:2]))
+    if program.get("text_line"):
+        parts.append(f"{t('text', lang).capitalize()}: {program['text_line']['number']}")
+    addresses = [loc["address"] for loc in program.get("locations", []) if loc.get("address")]
+    if addresses:
+        parts.append(addresses[0])
+    schedule = program.get("schedule") or {}
+    if schedule.get("always_open"):
+        parts.append("24/7")
+    elif schedule.get("note"):
+        parts.append(schedule["note"])
+    if program.get("website"):
+        parts.append(program["website"])
+    text = to_gsm7("\n".join(parts))
+    if gsm7_length(text) <= MAX_CHARS:
+        return text
+    # Drop the description before anything a resident needs to act on.
+    short = to_gsm7("\n".join([f"{program['name']}: {program['summary']}", *parts[1:]]))
+    return short if gsm7_length(short) <= MAX_CHARS else short[: MAX_CHARS - 3] + "..."
