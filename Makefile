@@ -50,7 +50,8 @@ run: envs index $(MODEL) ## start api, actions and bot, print their URLs (Ctrl-C
 	NAVIGATOR_TRACKER_DB=$${NAVIGATOR_TRACKER_DB:-var/tracker.db} \
 	$(VENV)/bin/honcho start -f Procfile
 
-test: envs lint ## run ruff and the whole test suite
+test: envs lint $(MODEL) ## run ruff, rasa data validate and the whole test suite (trains the model if stale)
+	$(RASA) data validate --config config.yml --domain bot/domain --data bot/data
 	$(PY) -m pytest
 	$(BOT_VENV)/bin/python -m pytest tests/rasa --confcutdir=tests/rasa -p no:cacheprovider
 

@@ -15,6 +15,9 @@ from actions.settings import get_settings
 
 log = logging.getLogger(__name__)
 
+# Safety rule 1: ordinary messages never get 911/988 replies. Those lines reach residents through the crisis path
+# (detected messages), so a search list leaves out programs whose number to call is one of them.
+EMERGENCY_NUMBERS = {"911", "988"}
 # Intents whose text is itself the need; anything else (a bare place, "more") reuses the stored need.
 NEED_INTENTS = {"find_program", "nlu_fallback", "out_of_scope"}
 
@@ -39,7 +42,7 @@ def run_search(
     per_page = get_settings().results_per_page
     client = api()
     try:
-        programs = client.search(need, lang=lang, near=location, limit=offset + per_page + 1)
+        found = client.search(need, lang=lang, near=location, limit=offset + per_page + 3)
     except BadPlace as exc:
         dispatcher.utter_message(text=str(exc))
         return [SlotSet("location", None), SlotSet("need", need)]
@@ -48,6 +51,7 @@ def run_search(
         return unavailable(dispatcher)
     finally:
         client.close()
+    programs = [p for p in found if p.phone not in EMERGENCY_NUMBERS]
     page = programs[offset : offset + per_page]
     if not page:
         dispatcher.utter_message(text=t("no_more" if offset else "none", lang))

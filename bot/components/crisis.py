@@ -69,6 +69,10 @@ class CrisisLexicon:
             text = idiom.sub(" _ ", text)
         return text
 
+    def has_idiom(self, text: str) -> bool:
+        """True when the text uses a crisis word in a known harmless idiom ("my battery is dying")."""
+        return " _ " in f" {self.normalise(text)} "
+
     def detect(self, text: str) -> Crisis | None:
         normalised = self.normalise(text)
         found = [t for t in self.types if any(p.search(normalised) for p in t.patterns)]

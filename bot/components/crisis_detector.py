@@ -27,12 +27,14 @@ CRISIS_ENTITY = "crisis_type"
 class CrisisDetector(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        # An operator may point at a reviewed lexicon elsewhere (e.g. a city-maintained copy).
-        return {"lexicon": None}
+        # An operator may point at a reviewed lexicon elsewhere (e.g. a city-maintained copy). An ML-only crisis
+        # prediction below the threshold is treated as an unclear message (searched), never answered with 911/988.
+        return {"lexicon": None, "ml_crisis_threshold": 0.9}
 
     def __init__(self, config: Dict[str, Any]) -> None:
         path = config.get("lexicon")
         self.lexicon: CrisisLexicon = CrisisLexicon.load(path) if path else load_lexicon()
+        self.ml_threshold = float(config.get("ml_crisis_threshold", 0.9))
 
     @classmethod
     def create(
@@ -58,6 +60,7 @@ class CrisisDetector(GraphComponent):
             return
         crisis = self.lexicon.detect(text)
         if crisis is None:
+            self._check_ml_crisis(message, text)
             return
         previous = message.get(INTENT) or {}
         ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != CRISIS_INTENT]
@@ -79,3 +82,12 @@ class CrisisDetector(GraphComponent):
         message.set(ENTITIES, entities, add_to_output=True)
         if previous.get("name") and previous.get("name") != CRISIS_INTENT:
             message.set("crisis_overrode_intent", previous.get("name"), add_to_output=False)
+
+    def _check_ml_crisis(self, message: Message, text: str) -> None:
+        intent = message.get(INTENT) or {}
+        if intent.get("name") != CRISIS_INTENT:
+            return
+        if (intent.get("confidence") or 0.0) >= self.ml_threshold and not self.lexicon.has_idiom(text):
+            return
+        confidence = intent.get("confidence") or 0.0
+        message.set(INTENT, {"name": "nlu_fallback", "confidence": confidence}, add_to_output=True)

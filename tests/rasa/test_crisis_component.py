@@ -36,3 +36,18 @@ def test_ordinary_messages_keep_their_intent():
 def test_empty_messages_pass_through():
     message = run("", intent="nlu_fallback")
     assert message.get(INTENT)["name"] == "nlu_fallback"
+
+
+def test_an_unsure_ml_crisis_is_searched_instead_of_alarming():
+    message = run("where do i get a job interview outfit", intent="crisis", confidence=0.7)
+    assert message.get(INTENT)["name"] == "nlu_fallback"
+
+
+def test_an_ml_crisis_on_a_harmless_idiom_is_demoted():
+    message = run("my battery is dying", intent="crisis", confidence=0.97)
+    assert message.get(INTENT)["name"] == "nlu_fallback"
+
+
+def test_a_confident_ml_crisis_the_lexicon_missed_stands():
+    message = run("there is a man with a weapon near the school", intent="crisis", confidence=0.96)
+    assert message.get(INTENT)["name"] == "crisis"
