@@ -4,83 +4,24 @@ Needs the trained model (`make test` trains it first when config.yml or bot/ cha
 """
 
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
 import time
 import uuid
 
 import httpx
 import pytest
 
-from tests.conftest import ROOT, eval_dir
-
-MODEL = ROOT / "models" / "navigator.tar.gz"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(url: str, proc: subprocess.Popen, log, deadline_s: float = 300) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None:
-            break
-        time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
-    pytest.fail(f"{url} did not come up:\n{log.read_text()[-4000:]}")
+from tests.conftest import eval_dir
+from tests.stack import Stack, StackFailed
 
 
 @pytest.fixture(scope="module")
 def navigator(tmp_path_factory):
-    if not MODEL.exists():
-        pytest.fail("no trained model: run `make train` (make test does)")
-    tmp = tmp_path_factory.mktemp("navigator")
-    ports = {"api": free_port(), "bot": free_port(), "actions": free_port()}
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "RASA_TELEMETRY_ENABLED": "false",
-        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-        "NAVIGATOR_API_PORT": str(ports["api"]),
-        "NAVIGATOR_BOT_PORT": str(ports["bot"]),
-        "NAVIGATOR_ACTIONS_PORT": str(ports["actions"]),
-        "NAVIGATOR_API_URL": f"http://127.0.0.1:{ports['api']}",
-        "NAVIGATOR_ACTIONS_URL": f"http://127.0.0.1:{ports['actions']}/webhook",
-        "NAVIGATOR_TRACKER_DB": str(tmp / "tracker.db"),
-        "NAVIGATOR_QDRANT_PATH": str(tmp / "qdrant"),
-    }
-    log = tmp / "run.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "honcho"), "start", "-f", "Procfile"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            wait_for(f"http://127.0.0.1:{ports['api']}/healthz", proc, log)
-            wait_for(f"http://127.0.0.1:{ports['actions']}/health", proc, log)
-            wait_for(f"http://127.0.0.1:{ports['bot']}/", proc, log)
-            yield f"http://127.0.0.1:{ports['bot']}", log
-        finally:
-            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does to `make run`
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+    try:
+        with Stack(tmp_path_factory.mktemp("navigator")) as stack:
+            yield stack.bot_url, stack.log
+    except StackFailed as exc:
+        pytest.fail(str(exc))
 
 
 class Resident:

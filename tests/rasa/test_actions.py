@@ -1,0 +1,179 @@
+"""Every custom action, driven with Tracker.from_dict and CollectingDispatcher against the real api over HTTP."""
+
+import os
+import re
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import settings as actions_settings
+from actions.crisis import ActionCrisisPrograms
+from actions.formatting import MAX_CHARS
+from actions.search import ActionProgramDetails, ActionSearchPrograms, ActionSetLocation, ActionShowMore
+from knowledge.sms import gsm7_length
+from tests.rasa.conftest import ROOT
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def api_url(tmp_path_factory):
+    port = free_port()
+    env = {
+        **os.environ,
+        "NAVIGATOR_API_PORT": str(port),
+        "NAVIGATOR_QDRANT_PATH": str(tmp_path_factory.mktemp("qdrant")),
+        "NAVIGATOR_API_LOG_LEVEL": "warning",
+    }
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "python"), "-m", "api"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("api did not start")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture
+def api(api_url, monkeypatch):
+    monkeypatch.setenv("NAVIGATOR_API_URL", api_url)
+    actions_settings.get_settings.cache_clear()
+    yield api_url
+    actions_settings.get_settings.cache_clear()
+
+
+@pytest.fixture
+def api_down(monkeypatch):
+    monkeypatch.setenv("NAVIGATOR_API_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("NAVIGATOR_API_RETRIES", "0")
+    actions_settings.get_settings.cache_clear()
+    yield
+    actions_settings.get_settings.cache_clear()
+
+
+def tracker(text="", intent="find_program", entities=(), **slots):
+    base = {"language": "en", "location": None, "need": None, "results": None, "offset": 0.0, "crisis_type": None}
+    return Tracker.from_dict(
+        {
+            "sender_id": "unit",
+            "slots": {**base, **slots},
+            "latest_message": {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": list(entities)},
+            "events": [],
+            "active_loop": {},
+        }
+    )
+
+
+def run(action, t):
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, t, {})
+    return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def texts(messages):
+    return "\n".join(m.get("text") or "" for m in messages)
+
+
+def test_search_lists_numbered_programs_and_remembers_them(api):
+    messages, slots = run(ActionSearchPrograms(), tracker("I need free groceries for my kids"))
+    reply = texts(messages)
+    assert reply.startswith("1. ") and "\n2. " in reply and "Reply 1-3" in reply
+    assert "ZIP" in reply  # no place yet
+    assert slots["need"] == "I need free groceries for my kids"
+    assert len(slots["results"]) == 3
+    assert gsm7_length(reply) <= MAX_CHARS and reply.isascii()
+
+
+def test_search_in_spanish_answers_in_spanish(api):
+    messages, _ = run(ActionSearchPrograms(), tracker("necesito ayuda con la renta", language="es"))
+    assert "Responda 1-3" in texts(messages)
+
+
+def test_unclear_message_is_searched_with_its_raw_text(api):
+    messages, slots = run(ActionSearchPrograms(), tracker("landlord locked me out", intent="nlu_fallback"))
+    assert slots["need"] == "landlord locked me out" and texts(messages).startswith("1. ")
+
+
+def test_a_later_place_searches_the_stored_need_nearby(api):
+    messages, slots = run(
+        ActionSetLocation(), tracker("60623", intent="inform_location", need="food pantry", location="60623")
+    )
+    assert " km" in texts(messages)
+    assert slots["need"] == "food pantry"
+
+
+def test_an_unknown_place_is_explained_and_forgotten(api):
+    messages, slots = run(
+        ActionSetLocation(), tracker("Narnia", intent="inform_location", need="food", location="Narnia")
+    )
+    assert "don't know the place" in texts(messages)
+    assert slots["location"] is None
+
+
+def test_a_place_without_a_need_asks_for_the_need(api):
+    messages, _ = run(ActionSetLocation(), tracker("60623", intent="inform_location", location="60623"))
+    assert messages[0]["response"] == "utter_ask_need"
+
+
+def test_more_shows_the_next_numbers(api):
+    _, first = run(ActionSearchPrograms(), tracker("job training"))
+    messages, slots = run(
+        ActionShowMore(),
+        tracker("more", intent="more_results", need="job training", results=first["results"], offset=0.0),
+    )
+    assert texts(messages).startswith("4. ")
+    assert slots["offset"] == 3.0
+
+
+def test_a_number_gives_the_program_details_with_a_way_to_reach_it(api):
+    _, first = run(ActionSearchPrograms(), tracker("help with my electric bill"))
+    messages, _ = run(
+        ActionProgramDetails(),
+        tracker("2", intent="choose_number", entities=[{"entity": "number", "value": "2"}], results=first["results"]),
+    )
+    reply = texts(messages)
+    assert re.search(r"\d{3}-\d{3}-\d{4}|\b311\b|\b211\b|www|https?://", reply)
+    assert gsm7_length(reply) <= MAX_CHARS
+
+
+def test_a_number_out_of_range_is_answered_plainly(api):
+    messages, _ = run(ActionProgramDetails(), tracker("7", intent="choose_number", results=["a", "b", "c"]))
+    assert texts(messages) == "Reply a number from 1 to 3."
+
+
+def test_crisis_follow_up_offers_matching_programs(api):
+    messages, slots = run(
+        ActionCrisisPrograms(), tracker("mi esposo me pega", intent="crisis", crisis_type="gbv", language="es")
+    )
+    assert texts(messages).startswith("1. ") and "Responda" in texts(messages)
+    assert len(slots["results"]) >= 1
+
+
+def test_api_down_tells_the_truth_and_gives_211_311(api_down):
+    messages, _ = run(ActionSearchPrograms(), tracker("food"))
+    assert messages[0]["response"] == "utter_search_unavailable"
+    messages, _ = run(ActionCrisisPrograms(), tracker("help", intent="crisis", crisis_type="suicide"))
+    assert messages == []  # the numbers already went out from the domain

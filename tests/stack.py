@@ -1,0 +1,104 @@
+"""Start Navigator's processes as `make run` does (honcho + Procfile) on free ports, for e2e tests and bench/bot.py."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT / "models" / "navigator.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class StackFailed(RuntimeError):
+    pass
+
+
+class Stack:
+    """api, actions and bot under honcho; `with Stack(tmp) as stack:` waits until all three answer."""
+
+    def __init__(self, workdir: Path, startup_s: float = 300) -> None:
+        self.workdir = workdir
+        self.startup_s = startup_s
+        self.ports = {"api": free_port(), "bot": free_port(), "actions": free_port()}
+        self.log = workdir / "run.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bot_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['bot']}"
+
+    def env(self) -> dict[str, str]:
+        p = self.ports
+        return {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "RASA_TELEMETRY_ENABLED": "false",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "NAVIGATOR_API_PORT": str(p["api"]),
+            "NAVIGATOR_BOT_PORT": str(p["bot"]),
+            "NAVIGATOR_ACTIONS_PORT": str(p["actions"]),
+            "NAVIGATOR_API_URL": f"http://127.0.0.1:{p['api']}",
+            "NAVIGATOR_ACTIONS_URL": f"http://127.0.0.1:{p['actions']}/webhook",
+            "NAVIGATOR_TRACKER_DB": str(self.workdir / "tracker.db"),
+            "NAVIGATOR_QDRANT_PATH": str(self.workdir / "qdrant"),
+            "NAVIGATOR_API_LOG_LEVEL": "warning",
+        }
+
+    def __enter__(self) -> Stack:
+        if not MODEL.exists():
+            raise StackFailed("no trained model: run `make train`")
+        out = self.log.open("w")
+        self.proc = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "honcho"), "start", "-f", "Procfile"],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            for url in (
+                f"http://127.0.0.1:{self.ports['api']}/healthz",
+                f"http://127.0.0.1:{self.ports['actions']}/health",
+                f"{self.bot_url}/",
+            ):
+                self._wait(url)
+        except StackFailed:
+            self.__exit__()
+            raise
+        return self
+
+    def _wait(self, url: str) -> None:
+        deadline = time.monotonic() + self.startup_s
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if self.proc is not None and self.proc.poll() is not None:
+                break
+            time.sleep(0.5)
+        raise StackFailed(f"{url} did not come up:\n{self.log.read_text()[-4000:]}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is None:
+            return
+        os.killpg(self.proc.pid, signal.SIGINT)  # what Ctrl-C does to `make run`
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc = None
