@@ -16,9 +16,7 @@ import copy
 import os
 import random
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +37,7 @@ from knowledge.geo import community_areas  # noqa: E402
 from knowledge.index import build_index, open_client  # noqa: E402
 from knowledge.search import Searcher, SearchQuery  # noqa: E402
 from knowledge.settings import SearchSettings  # noqa: E402
+from tests.stack import ApiProcess  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -48,12 +47,6 @@ def percentile(values: list[float], q: float) -> float:
 
 def summary(values: list[float]) -> str:
     return f"p50 {statistics.median(values):6.2f} ms  p95 {percentile(values, 0.95):6.2f} ms  (n={len(values)})"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def quality(searcher: Searcher, eval_path: Path) -> None:
@@ -87,46 +80,25 @@ def in_process_latency(searcher: Searcher, queries: list[str], n: int) -> list[f
 
 
 def http_latency(settings: SearchSettings, queries: list[str], n: int) -> tuple[list[float], list[float]]:
-    port = free_port()
     env = {
-        **os.environ,
-        "NAVIGATOR_API_PORT": str(port),
         "NAVIGATOR_API_LOG_LEVEL": "warning",
         "NAVIGATOR_QDRANT_PATH": str(settings.qdrant_path),
         "NAVIGATOR_CATALOG_DIR": str(settings.catalog_dir),
         "NAVIGATOR_AUTO_INDEX": "false",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "api"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=base, timeout=10) as http:
-            deadline = time.monotonic() + 300
-            while True:
-                try:
-                    if http.get("/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"api did not start: {proc.stderr.read() if proc.stderr else ''}")
-                time.sleep(0.2)
-            for i in range(20):  # warm-up
-                http.get("/api/v1/programs/search", params={"q": queries[i % len(queries)]})
-            health, search = [], []
-            for i in range(n):
-                started = time.perf_counter()
-                http.get("/healthz")
-                health.append((time.perf_counter() - started) * 1000)
-                started = time.perf_counter()
-                response = http.get("/api/v1/programs/search", params={"q": queries[i % len(queries)], "limit": 5})
-                search.append((time.perf_counter() - started) * 1000)
-                assert response.status_code == 200, response.text
-        return health, search
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with ApiProcess(env) as api, httpx.Client(base_url=api.url, timeout=10) as http:
+        for i in range(20):  # warm-up
+            http.get("/api/v1/programs/search", params={"q": queries[i % len(queries)]})
+        health, search = [], []
+        for i in range(n):
+            started = time.perf_counter()
+            http.get("/healthz")
+            health.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            response = http.get("/api/v1/programs/search", params={"q": queries[i % len(queries)], "limit": 5})
+            search.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.text
+    return health, search
 
 
 def synthetic_catalog(directory: Path, size: int, seed: int = 7) -> None:

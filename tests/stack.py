@@ -25,6 +25,56 @@ class StackFailed(RuntimeError):
     pass
 
 
+def wait_until_up(url: str, proc: subprocess.Popen[bytes], deadline_s: float, log: Path | None = None) -> None:
+    """Poll url until it answers 200; fail early if the process died."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.3)
+    tail = log.read_text()[-4000:] if log and log.exists() else ""
+    raise StackFailed(f"{url} did not come up:\n{tail}")
+
+
+class ApiProcess:
+    """`python -m api` (in .venv) on a free port: `with ApiProcess(env_overrides) as api: api.url`."""
+
+    def __init__(self, env: dict[str, str], log: Path | None = None, startup_s: float = 300) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, **env, "NAVIGATOR_API_PORT": str(self.port)}
+        self.log = log
+        self.startup_s = startup_s
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> ApiProcess:
+        out = self.log.open("w") if self.log else subprocess.DEVNULL
+        self.proc = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "python"), "-m", "api"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_up(f"{self.url}/healthz", self.proc, self.startup_s, self.log)
+        except StackFailed:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+            self.proc = None
+
+
 class Stack:
     """api, actions and bot under honcho; `with Stack(tmp) as stack:` waits until all three answer."""
 
@@ -74,24 +124,11 @@ class Stack:
                 f"http://127.0.0.1:{self.ports['actions']}/health",
                 f"{self.bot_url}/",
             ):
-                self._wait(url)
+                wait_until_up(url, self.proc, self.startup_s, self.log)
         except StackFailed:
             self.__exit__()
             raise
         return self
-
-    def _wait(self, url: str) -> None:
-        deadline = time.monotonic() + self.startup_s
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if self.proc is not None and self.proc.poll() is not None:
-                break
-            time.sleep(0.5)
-        raise StackFailed(f"{url} did not come up:\n{self.log.read_text()[-4000:]}")
 
     def __exit__(self, *exc: object) -> None:
         if self.proc is None:

@@ -1,54 +1,24 @@
 """The api as `make run` starts it: a separate process over real HTTP, building its index at start-up."""
 
-import os
-import socket
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 
-from tests.conftest import ROOT
+from tests.stack import ApiProcess, StackFailed
 
 SECRET_WORDS = "my boyfriend hurts me zqxv"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def api_process(tmp_path_factory):
-    port = free_port()
     log_path = tmp_path_factory.mktemp("api") / "api.log"
-    env = {
-        **os.environ,
-        "NAVIGATOR_API_PORT": str(port),
-        "NAVIGATOR_QDRANT_PATH": str(tmp_path_factory.mktemp("qdrant-http")),
-        "NAVIGATOR_API_LOG_LEVEL": "debug",
-    }
-    with log_path.open("w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "api"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"api did not start:\n{log_path.read_text()}")
-            time.sleep(0.3)
-        try:
-            yield base, log_path
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    env = {"NAVIGATOR_QDRANT_PATH": str(tmp_path_factory.mktemp("qdrant-http")), "NAVIGATOR_API_LOG_LEVEL": "debug"}
+    try:
+        with ApiProcess(env, log=log_path) as api:
+            yield api.url, log_path
+    except StackFailed as exc:
+        pytest.fail(str(exc))
 
 
 def test_search_over_http(api_process):

@@ -1,12 +1,7 @@
 """Every custom action, driven with Tracker.from_dict and CollectingDispatcher against the real api over HTTP."""
 
-import os
 import re
-import socket
-import subprocess
-import time
 
-import httpx
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -16,45 +11,14 @@ from actions.crisis import ActionCrisisPrograms
 from actions.formatting import MAX_CHARS
 from actions.search import ActionProgramDetails, ActionSearchPrograms, ActionSetLocation, ActionShowMore
 from knowledge.sms import gsm7_length
-from tests.rasa.conftest import ROOT
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.stack import ApiProcess, free_port
 
 
 @pytest.fixture(scope="module")
 def api_url(tmp_path_factory):
-    port = free_port()
-    env = {
-        **os.environ,
-        "NAVIGATOR_API_PORT": str(port),
-        "NAVIGATOR_QDRANT_PATH": str(tmp_path_factory.mktemp("qdrant")),
-        "NAVIGATOR_API_LOG_LEVEL": "warning",
-    }
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "python"), "-m", "api"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("api did not start")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    env = {"NAVIGATOR_QDRANT_PATH": str(tmp_path_factory.mktemp("qdrant")), "NAVIGATOR_API_LOG_LEVEL": "warning"}
+    with ApiProcess(env) as api:
+        yield api.url
 
 
 @pytest.fixture
