@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from api.core.logging import log_requests
 from api.routes import health, programs
 from knowledge.catalog import load_programs
-from knowledge.embedding import load_model
+from knowledge.embedding import load_configured_model
 from knowledge.search import Searcher
 from knowledge.settings import SearchSettings
 
@@ -33,9 +33,7 @@ def create_app(search_settings: SearchSettings | None = None, *, model: Sentence
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings = search_settings or SearchSettings()
         catalog = load_programs(settings.catalog_dir)
-        encoder = model or load_model(
-            settings.embedding_model, offline=settings.embedding_offline, device=settings.embedding_device
-        )
+        encoder = model or load_configured_model(settings)
         app.state.searcher = Searcher.open(settings, catalog, encoder)
         log.info("search ready: %d programs", len(catalog))
         try:

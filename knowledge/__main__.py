@@ -24,7 +24,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _index(args: argparse.Namespace) -> int:
     from knowledge.catalog import CatalogError, load_programs
-    from knowledge.embedding import load_model
+    from knowledge.embedding import load_configured_model
     from knowledge.index import build_index, current_state, is_fresh, open_client
     from knowledge.settings import SearchSettings
 
@@ -39,9 +39,7 @@ def _index(args: argparse.Namespace) -> int:
         if not args.force and is_fresh(current_state(client, settings.collection), settings):
             print(f"index is up to date ({len(programs)} programs); nothing to do")
             return 0
-        model = load_model(
-            settings.embedding_model, offline=settings.embedding_offline, device=settings.embedding_device
-        )
+        model = load_configured_model(settings, threads=0)  # batch encoding: all cores
         result = build_index(client, model, programs, settings, force=args.force)
     finally:
         client.close()
@@ -51,7 +49,7 @@ def _index(args: argparse.Namespace) -> int:
 
 def _search(args: argparse.Namespace) -> int:
     from knowledge.catalog import load_programs
-    from knowledge.embedding import load_model
+    from knowledge.embedding import load_configured_model
     from knowledge.geo import UnknownPlace, resolve
     from knowledge.search import Searcher, SearchQuery
     from knowledge.settings import SearchSettings
@@ -62,7 +60,7 @@ def _search(args: argparse.Namespace) -> int:
     except UnknownPlace as exc:
         print(exc, file=sys.stderr)
         return 2
-    model = load_model(settings.embedding_model, offline=settings.embedding_offline, device=settings.embedding_device)
+    model = load_configured_model(settings)
     searcher = Searcher.open(settings, load_programs(settings.catalog_dir), model)
     try:
         outcome = searcher.search(

@@ -21,6 +21,9 @@ class SearchSettings(BaseSettings):
     # Names are resolved from the local Hugging Face cache only; nothing is downloaded at run time.
     embedding_offline: bool = True
     embedding_device: str = "cpu"
+    # Intra-op threads for encoding a query. One: a short query gains little from two, and with two, torch's
+    # threads spin against the bot and action server on a 2-core machine (measured: 16 ms -> 490 ms per query).
+    embedding_threads: int = Field(default=1, ge=0, description="Torch threads for encoding; 0 = torch's default.")
     qdrant_path: Path = Field(default=PROJECT_ROOT / "var" / "qdrant", description="Qdrant local-mode folder.")
     qdrant_url: str | None = Field(default=None, description="Qdrant server URL; when set, local mode is off.")
     qdrant_api_key: str | None = None
