@@ -52,6 +52,7 @@ run: envs index $(MODEL) ## start api, actions and bot, print their URLs (Ctrl-C
 
 test: envs lint $(MODEL) ## run ruff, rasa data validate and the whole test suite (trains the model if stale)
 	$(RASA) data validate --config config.yml --domain bot/domain --data bot/data
+	$(RASA) test core --model $(MODEL) --stories tests/conversations --out var/rasa-test --fail-on-prediction-errors
 	$(PY) -m pytest
 	$(BOT_VENV)/bin/python -m pytest tests/rasa --confcutdir=tests/rasa -p no:cacheprovider
 

@@ -12,12 +12,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.api_client import ApiUnavailable, BadPlace, NavigatorApi, ProgramSummary
 from actions.formatting import details_message, results_message, t
 from actions.settings import get_settings
+from knowledge.language import STOP_EN, STOP_ES, words
 
 log = logging.getLogger(__name__)
 
 # Safety rule 1: ordinary messages never get 911/988 replies. Those lines reach residents through the crisis path
 # (detected messages), so a search list leaves out programs whose number to call is one of them.
 EMERGENCY_NUMBERS = {"911", "988"}
+# Words that only frame a place ("I live near ...", "estoy en ..."): what is left besides them is a need.
+PLACE_FRAME = set(
+    "near nearby in at around by zip code area neighborhood hood live living located from close to "
+    "cerca de en por vivo estoy codigo postal barrio zona colonia area".split()
+)
 # Intents whose text is itself the need; anything else (a bare place, "more") reuses the stored need.
 NEED_INTENTS = {"find_program", "nlu_fallback", "out_of_scope"}
 
@@ -86,11 +92,18 @@ class ActionSetLocation(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         location = tracker.get_slot("location")
-        need = tracker.get_slot("need")
+        text = tracker.latest_message.get("text") or ""
+        # "coats Chatham" may be classified as a bare place: the words around the place are then the need.
+        need = text if need_besides_place(text, location or "") else tracker.get_slot("need")
         if not need:
             dispatcher.utter_message(response="utter_ask_need")
             return []
         return run_search(dispatcher, tracker, need, location)
+
+
+def need_besides_place(text: str, place: str) -> bool:
+    rest = set(words(text)) - set(words(place)) - PLACE_FRAME - STOP_EN - STOP_ES
+    return any(not w.isdigit() for w in rest)
 
 
 class ActionShowMore(Action):

@@ -37,13 +37,16 @@ class Crisis:
 
 
 class CrisisLexicon:
-    def __init__(self, spellings: dict[str, str], idioms: list[str], types: list[CrisisType]) -> None:
+    def __init__(
+        self, spellings: dict[str, str], idioms: list[str], types: list[CrisisType], signals: list[str] | None = None
+    ) -> None:
         self.spellings = spellings
         self._spelling_re = re.compile(
             r"\b(" + "|".join(map(re.escape, sorted(spellings, key=len, reverse=True))) + r")\b"
         )
         self.idioms = tuple(re.compile(p) for p in idioms)
         self.types = tuple(types)
+        self._signal_re = re.compile(r"\b(" + "|".join(map(re.escape, signals)) + r")") if signals else None
 
     @classmethod
     def load(cls, path: Path = LEXICON_FILE) -> CrisisLexicon:
@@ -57,7 +60,8 @@ class CrisisLexicon:
             )
             for name, spec in raw["types"].items()
         ]
-        return cls(spellings, list(raw.get("idioms") or []), types)
+        signals = [fold(str(w)) for w in raw.get("signals") or []]
+        return cls(spellings, list(raw.get("idioms") or []), types, signals)
 
     def normalise(self, text: str) -> str:
         text = fold(text)
@@ -68,6 +72,10 @@ class CrisisLexicon:
         for idiom in self.idioms:
             text = idiom.sub(" _ ", text)
         return text
+
+    def has_signal(self, text: str) -> bool:
+        """True when a danger word survives idiom removal: the ML model may only call a crisis then."""
+        return bool(self._signal_re and self._signal_re.search(self.normalise(text)))
 
     def has_idiom(self, text: str) -> bool:
         """True when the text uses a crisis word in a known harmless idiom ("my battery is dying")."""

@@ -87,7 +87,8 @@ class CrisisDetector(GraphComponent):
         intent = message.get(INTENT) or {}
         if intent.get("name") != CRISIS_INTENT:
             return
-        if (intent.get("confidence") or 0.0) >= self.ml_threshold and not self.lexicon.has_idiom(text):
+        confident = (intent.get("confidence") or 0.0) >= self.ml_threshold
+        if confident and self.lexicon.has_signal(text) and not self.lexicon.has_idiom(text):
             return
         confidence = intent.get("confidence") or 0.0
         message.set(INTENT, {"name": "nlu_fallback", "confidence": confidence}, add_to_output=True)

@@ -51,6 +51,11 @@ def lexicon():
         ("my neighbor beats his kids every night", "child_abuse"),
         ("a little girl on my block is left alone for days", "child_abuse"),
         ("le pegan a sus hijos todos los días", "child_abuse"),
+        ("me quiero matar", "suicide"),
+        ("she told me she has a plan to die", "suicide"),
+        ("mi padrastro le pega a mi hermanito", "child_abuse"),
+        ("hay unos tipos con pistolas en la esquina", "danger_now"),
+        ("theres a dude with a gun in the hallway", "danger_now"),
     ],
 )
 def test_crises_are_detected_with_their_kind(lexicon, text, kind):
@@ -120,3 +125,11 @@ def test_development_set_every_crisis_caught_no_false_alarm(lexicon):
             assert not given & {digits(f) for f in row["forbid"]}, row["text"]
         else:
             assert given & {digits(e) for e in row["expect_any"]}, row["text"]
+
+
+def test_ml_may_only_call_a_crisis_when_a_danger_word_is_there(lexicon):
+    assert not lexicon.has_signal("i dont know what to do")
+    assert not lexicon.has_signal("my friend told me to text you")
+    assert not lexicon.has_signal("my battery is dying")  # the idiom is removed first
+    assert lexicon.has_signal("i am scared of him")
+    assert lexicon.has_signal("tengo miedo de regresar")

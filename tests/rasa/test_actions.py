@@ -89,6 +89,20 @@ def test_a_later_place_searches_the_stored_need_nearby(api):
     assert slots["need"] == "food pantry"
 
 
+def test_a_need_said_with_the_place_is_not_lost(api):
+    messages, slots = run(
+        ActionSetLocation(),
+        tracker("winter coats Chatham", intent="inform_location", need="job training", location="Chatham"),
+    )
+    assert slots["need"] == "winter coats Chatham"
+    assert texts(messages).startswith("1. ")
+    _, framed = run(
+        ActionSetLocation(),
+        tracker("I live near 60623", intent="inform_location", need="food pantry", location="60623"),
+    )
+    assert framed["need"] == "food pantry"
+
+
 def test_an_unknown_place_is_explained_and_forgotten(api):
     messages, slots = run(
         ActionSetLocation(), tracker("Narnia", intent="inform_location", need="food", location="Narnia")

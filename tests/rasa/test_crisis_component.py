@@ -51,3 +51,8 @@ def test_an_ml_crisis_on_a_harmless_idiom_is_demoted():
 def test_a_confident_ml_crisis_the_lexicon_missed_stands():
     message = run("there is a man with a weapon near the school", intent="crisis", confidence=0.96)
     assert message.get(INTENT)["name"] == "crisis"
+
+
+def test_a_confident_ml_crisis_without_any_danger_word_is_searched():
+    message = run("i dont know what to do", intent="crisis", confidence=0.97)
+    assert message.get(INTENT)["name"] == "nlu_fallback"
