@@ -26,6 +26,10 @@ TEXT = {
         "en": "That's all I found. Tell me another need, or call 211 (24/7).",
         "es": "Es todo lo que encontre. Digame otra necesidad o llame al 211 (24 horas).",
     },
+    "bad_place": {
+        "en": "I don't know that place. Send a Chicago ZIP code or neighborhood, like 60623 or Pilsen.",
+        "es": "No conozco ese lugar. Envie un codigo postal o barrio de Chicago, como 60623 o Pilsen.",
+    },
     "ask_place": {
         "en": "Send your ZIP or neighborhood for places near you.",
         "es": "Envie su codigo postal o barrio para ver lugares cerca.",

@@ -49,8 +49,8 @@ def run_search(
     client = api()
     try:
         found = client.search(need, lang=lang, near=location, limit=offset + per_page + 3)
-    except BadPlace as exc:
-        dispatcher.utter_message(text=str(exc))
+    except BadPlace:
+        dispatcher.utter_message(text=t("bad_place", lang))
         return [SlotSet("location", None), SlotSet("need", need)]
     except ApiUnavailable as exc:
         log.warning("search failed: %s", exc)  # the reason only; never the resident's words

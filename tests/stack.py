@@ -78,11 +78,12 @@ class ApiProcess:
 class Stack:
     """api, actions and bot under honcho; `with Stack(tmp) as stack:` waits until all three answer."""
 
-    def __init__(self, workdir: Path, startup_s: float = 300) -> None:
+    def __init__(self, workdir: Path, startup_s: float = 300, overrides: dict[str, str] | None = None) -> None:
         self.workdir = workdir
         self.startup_s = startup_s
+        self.overrides = overrides or {}
         self.ports = {"api": free_port(), "bot": free_port(), "actions": free_port()}
-        self.log = workdir / "run.log"
+        self.log = workdir / f"run-{self.ports['bot']}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -104,6 +105,7 @@ class Stack:
             "NAVIGATOR_TRACKER_DB": str(self.workdir / "tracker.db"),
             "NAVIGATOR_QDRANT_PATH": str(self.workdir / "qdrant"),
             "NAVIGATOR_API_LOG_LEVEL": "warning",
+            **self.overrides,
         }
 
     def __enter__(self) -> Stack:

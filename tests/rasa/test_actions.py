@@ -107,7 +107,7 @@ def test_an_unknown_place_is_explained_and_forgotten(api):
     messages, slots = run(
         ActionSetLocation(), tracker("Narnia", intent="inform_location", need="food", location="Narnia")
     )
-    assert "don't know the place" in texts(messages)
+    assert "I don't know that place" in texts(messages)
     assert slots["location"] is None
 
 

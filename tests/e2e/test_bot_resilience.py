@@ -1,0 +1,31 @@
+"""The bot when things go wrong: a restart keeps conversations (SQLite tracker store), and with the api unreachable
+crisis messages are still answered with their numbers and searches say how to reach 211/311."""
+
+import uuid
+
+import httpx
+import pytest
+
+from tests.stack import Stack, StackFailed, free_port
+
+
+def say(base: str, sender: str, text: str) -> str:
+    response = httpx.post(f"{base}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+    assert response.status_code == 200
+    return "\n".join(m.get("text", "") for m in response.json())
+
+
+def test_restart_remembers_and_api_down_still_answers_crisis(tmp_path):
+    sender = f"resilience-{uuid.uuid4().hex[:8]}"
+    try:
+        with Stack(tmp_path) as stack:
+            assert "Hola" in say(stack.bot_url, sender, "hola, buenas tardes")
+        # Same tracker file, and the action server now points at an api that is not there.
+        with Stack(tmp_path, overrides={"NAVIGATOR_API_URL": f"http://127.0.0.1:{free_port()}"}) as stack:
+            reply = say(stack.bot_url, sender, "necesito ayuda para pagar la luz")
+            assert "211" in reply and "311" in reply  # told the truth, in Spanish: remembered across the restart
+            assert "No puedo buscar" in reply
+            crisis = say(stack.bot_url, f"{sender}-2", "my husband hits me when he drinks")
+            assert "877-863-6338" in crisis and "911" in crisis
+    except StackFailed as exc:
+        pytest.fail(str(exc))
