@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
+from api.core.security import caller
 from api.dependencies import SearcherDep, TaxonomyDep
 from api.errors import invalid
 from api.schemas.programs import DirectoryResponse, Lang, PlaceOut, ProgramOut, SearchResponse, SearchResultOut
@@ -13,7 +14,8 @@ from knowledge.catalog import Taxonomy
 from knowledge.geo import UnknownPlace, resolve
 from knowledge.search import MAX_LIMIT, MAX_QUERY_CHARS, SearchQuery
 
-router = APIRouter(prefix="/api/v1/programs", tags=["programs"])
+# Public endpoints; a caller presenting a token must present the right one (the action server does).
+router = APIRouter(prefix="/api/v1/programs", tags=["programs"], dependencies=[Depends(caller)])
 
 
 def _check_category(category: str | None, taxonomy: Taxonomy) -> None:

@@ -140,3 +140,19 @@ def test_a_local_pantry_outranks_far_ones_for_its_neighbours(client, searcher):
         assert first["distance_km"] is None or first["distance_km"] < 5, (program.id, first["name"])
         checked += 1
     assert checked >= 5
+
+
+def test_the_service_token_is_checked_when_presented(client, monkeypatch):
+    from api.core import security
+
+    monkeypatch.setenv("NAVIGATOR_SERVICE_TOKEN", "s3cret-token")
+    security.security_settings.cache_clear()
+    try:
+        params = {"q": "food", "limit": 1}
+        assert client.get(SEARCH, params=params).status_code == 200  # residents' pages carry no token
+        ok = client.get(SEARCH, params=params, headers={"Authorization": "Bearer s3cret-token"})
+        assert ok.status_code == 200
+        wrong = client.get(SEARCH, params=params, headers={"Authorization": "Bearer guess"})
+        assert wrong.status_code == 401 and wrong.json()["detail"] == "Invalid service token."
+    finally:
+        security.security_settings.cache_clear()
