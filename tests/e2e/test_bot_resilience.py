@@ -27,5 +27,7 @@ def test_restart_remembers_and_api_down_still_answers_crisis(tmp_path):
             assert "No puedo buscar" in reply
             crisis = say(stack.bot_url, f"{sender}-2", "my husband hits me when he drinks")
             assert "877-863-6338" in crisis and "911" in crisis
+            both = say(stack.bot_url, f"{sender}-3", "my boyfriend is choking me right now")
+            assert both.index("911") < both.index("877-863-6338")  # danger now first, then the partner-abuse line
     except StackFailed as exc:
         pytest.fail(str(exc))

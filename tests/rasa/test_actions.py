@@ -155,3 +155,11 @@ def test_api_down_tells_the_truth_and_gives_211_311(api_down):
     assert messages[0]["response"] == "utter_search_unavailable"
     messages, _ = run(ActionCrisisPrograms(), tracker("help", intent="crisis", crisis_type="suicide"))
     assert messages == []  # the numbers already went out from the domain
+
+
+def test_a_combined_crisis_also_gets_the_other_kinds_line_even_with_the_api_down(api_down):
+    t = tracker("my boyfriend is choking me", intent="crisis", crisis_type="danger_now")
+    messages, _ = run(ActionCrisisPrograms(), t)
+    assert "877-863-6338" in texts(messages)
+    messages, _ = run(ActionCrisisPrograms(), tracker("i want to die", intent="crisis", crisis_type="suicide"))
+    assert messages == []  # a single kind: the domain's answer already said it all
