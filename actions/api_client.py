@@ -20,35 +20,23 @@ class BadPlace(ValueError):
 
 
 @dataclass(frozen=True)
-class Phone:
-    number: str
-    label: str | None
-
-
-@dataclass(frozen=True)
 class ProgramSummary:
     id: str
     short_name: str
     summary: str
-    phone: str | None
-    text_line: str | None
-    website: str | None
+    # Chosen by the api (knowledge.sms.contact), the same rule the catalog's one-segment check uses.
+    contact: str
     distance_km: float | None
     open_now: bool | None
     categories: list[str] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ProgramSummary:
-        phones = [p for p in data.get("phones", []) if p.get("kind") in ("voice", "voice_text")] or data.get(
-            "phones", []
-        )
         return cls(
             id=data["id"],
             short_name=data["short_name"],
             summary=data["summary"],
-            phone=phones[0]["number"] if phones else None,
-            text_line=(data.get("text_line") or {}).get("number"),
-            website=data.get("website"),
+            contact=data["contact"],
             distance_km=data.get("distance_km"),
             open_now=data.get("open_now"),
             categories=list(data.get("categories", [])),

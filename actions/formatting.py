@@ -41,14 +41,6 @@ def t(key: str, lang: str, **values: Any) -> str:
     return TEXT[key]["es" if lang == "es" else "en"].format(**values)
 
 
-def contact(program: ProgramSummary, lang: str) -> str:
-    if program.phone:
-        return program.phone
-    if program.text_line:
-        return f"{t('text', lang)} {program.text_line}"
-    return (program.website or "").removeprefix("https://").removeprefix("http://").rstrip("/")
-
-
 def item(number: int, program: ProgramSummary, lang: str, *, with_summary: bool = True) -> str:
     extras = []
     if program.open_now:
@@ -57,7 +49,7 @@ def item(number: int, program: ProgramSummary, lang: str, *, with_summary: bool 
         extras.append(f"{program.distance_km:.1f} km")
     tail = f" ({', '.join(extras)})" if extras else ""
     summary = f": {program.summary}" if with_summary else ""
-    return f"{number}. {program.short_name}{summary} {contact(program, lang)}{tail}"
+    return f"{number}. {program.short_name}{summary} {program.contact}{tail}"
 
 
 def results_message(

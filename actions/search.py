@@ -57,7 +57,7 @@ def run_search(
         return unavailable(dispatcher)
     finally:
         client.close()
-    programs = [p for p in found if p.phone not in EMERGENCY_NUMBERS]
+    programs = [p for p in found if p.contact not in EMERGENCY_NUMBERS]
     page = programs[offset : offset + per_page]
     if not page:
         dispatcher.utter_message(text=t("no_more" if offset else "none", lang))

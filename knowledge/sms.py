@@ -41,13 +41,20 @@ def gsm7_length(text: str) -> int:
     return sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
 
 
+def contact(program: Program, lang: str) -> str:
+    """How a list shows the way to reach a program: its first voice number, else its text line, else its website.
+
+    The one place this is decided: the validator's one-segment check and the bot's lists must agree on it.
+    """
+    if program.primary_phone is not None:
+        return program.primary_phone.number
+    if program.text_line is not None:
+        return ("texto " if lang == "es" else "text ") + program.text_line.number
+    if program.website is not None:
+        return str(program.website).removeprefix("https://").removeprefix("http://").rstrip("/")
+    return ""
+
+
 def sms_line(program: Program, lang: str) -> str:
     """'Name: summary 312-555-0100' as sent in a list, normalised to GSM-7."""
-    contact = ""
-    if program.primary_phone is not None:
-        contact = program.primary_phone.number
-    elif program.text_line is not None:
-        contact = ("texto " if lang == "es" else "text ") + program.text_line.number
-    elif program.website is not None:
-        contact = str(program.website).removeprefix("https://").removeprefix("http://").rstrip("/")
-    return to_gsm7(f"{program.short_name.get(lang)}: {program.summary.get(lang)} {contact}".strip())
+    return to_gsm7(f"{program.short_name.get(lang)}: {program.summary.get(lang)} {contact(program, lang)}".strip())

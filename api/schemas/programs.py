@@ -11,7 +11,7 @@ from knowledge.catalog import Taxonomy
 from knowledge.geo import community_areas
 from knowledge.schema import Localized, Program
 from knowledge.search import Hit
-from knowledge.sms import sms_line
+from knowledge.sms import contact, sms_line
 
 Lang = Literal["en", "es"]
 
@@ -81,6 +81,8 @@ class ProgramOut(BaseModel):
     summary: str
     description: str
     sms: str
+    # What a numbered list shows to reach the program (first voice number, else text line, else website).
+    contact: str
     categories: list[str]
     category_labels: list[CategoryOut]
     audiences: list[str]
@@ -113,6 +115,7 @@ class ProgramOut(BaseModel):
             summary=program.summary.get(lang),
             description=program.description.get(lang),
             sms=sms_line(program, lang),
+            contact=contact(program, lang),
             categories=list(program.categories),
             category_labels=[CategoryOut(slug=c, label=taxonomy.label(c, lang)) for c in program.categories],
             audiences=list(program.audiences),

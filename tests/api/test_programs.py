@@ -19,9 +19,10 @@ def test_search_returns_the_contract_fields(client):
     body = response.json()
     assert body["lang"] == "en" and body["total"] == len(body["results"]) == 3
     first = body["results"][0]
-    for key in ("id", "name", "categories", "score", "distance_km", "open_now", "phones", "sms", "summary"):
+    for key in ("id", "name", "categories", "score", "distance_km", "open_now", "phones", "sms", "contact", "summary"):
         assert key in first
     assert "food" in first["categories"]
+    assert first["sms"].endswith(first["contact"])  # the list line and the one-segment check use one contact
     scores = [r["score"] for r in body["results"]]
     assert scores == sorted(scores, reverse=True)
 
