@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from actions.api_client import ProgramSummary
@@ -9,6 +10,9 @@ from knowledge.sms import gsm7_length, to_gsm7
 
 # Three segments of a concatenated SMS hold 153 GSM-7 characters each.
 MAX_CHARS = 3 * 153
+# knowledge.sms.contact gives a phone, "text <number>" or a bare website.
+PHONE = re.compile(r"\+?1?[\d\-(). ]{7,}\d")
+WEBSITE = re.compile(r"[\w.-]+\.[a-z]{2,}(/\S*)?")
 
 TEXT = {
     "open": {"en": "open now", "es": "abierto ahora"},
@@ -69,6 +73,33 @@ def results_message(
                 return text
             shown = shown[:-1] if not with_summary else []
     return to_gsm7(footer)[:MAX_CHARS]
+
+
+def program_cards(programs: list[ProgramSummary], lang: str, *, first_number: int, more: bool) -> dict[str, Any]:
+    """The same list for a screen (the web chat draws cards from it); SMS channels ignore it."""
+    last = first_number + len(programs) - 1
+    return {
+        "kind": "programs",
+        "lang": lang,
+        "first_number": first_number,
+        "more": more,
+        "footer": t("footer" if more else "footer_last", lang, first=first_number, last=last),
+        "programs": [
+            {
+                "number": first_number + i,
+                "id": p.id,
+                "name": p.short_name,
+                "summary": p.summary,
+                "contact": p.contact,
+                "phone": p.contact if PHONE.fullmatch(p.contact) else None,
+                "text_line": p.contact.split(" ", 1)[1] if p.contact.startswith(f"{t('text', lang)} ") else None,
+                "website": f"https://{p.contact}" if p.contact and WEBSITE.fullmatch(p.contact) else None,
+                "distance_km": p.distance_km,
+                "open_now": p.open_now,
+            }
+            for i, p in enumerate(programs)
+        ],
+    }
 
 
 def details_message(program: dict[str, Any], lang: str) -> str:

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api_client import ApiUnavailable, BadPlace, NavigatorApi, ProgramSummary
-from actions.formatting import details_message, results_message, t
+from actions.formatting import details_message, program_cards, results_message, t
 from actions.settings import get_settings
 from knowledge.language import STOP_EN, STOP_ES, words
 
@@ -64,7 +64,8 @@ def run_search(
         return [SlotSet("need", need), SlotSet("offset", float(offset))]
     more = len(programs) > offset + per_page and offset + per_page < 20
     dispatcher.utter_message(
-        text=results_message(page, lang, first_number=offset + 1, more=more, ask_place=not location and offset == 0)
+        text=results_message(page, lang, first_number=offset + 1, more=more, ask_place=not location and offset == 0),
+        json_message=program_cards(page, lang, first_number=offset + 1, more=more),
     )
     shown = [p.id for p in programs[: offset + per_page]]
     return [SlotSet("need", need), SlotSet("results", shown), SlotSet("offset", float(offset))]

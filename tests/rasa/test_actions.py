@@ -71,6 +71,21 @@ def test_search_lists_numbered_programs_and_remembers_them(api):
     assert gsm7_length(reply) <= MAX_CHARS and reply.isascii()
 
 
+def test_search_sends_the_same_list_as_cards_for_screens(api):
+    messages, slots = run(ActionSearchPrograms(), tracker("food pantry", entities=(), location="60623"))
+    [message] = messages
+    cards = message["custom"]
+    assert cards["kind"] == "programs" and cards["footer"] in message["text"]
+    assert [c["id"] for c in cards["programs"]] == slots["results"]
+    for card in cards["programs"]:
+        assert f"{card['number']}. {card['name']}" in message["text"]
+        assert card["distance_km"] is not None
+        # each card is reachable: a phone to call, a text line or a website
+        assert card["phone"] or card["text_line"] or card["website"]
+        if card["phone"]:
+            assert card["phone"] == card["contact"] and re.fullmatch(r"[\d\-]+", card["phone"])
+
+
 def test_search_in_spanish_answers_in_spanish(api):
     messages, _ = run(ActionSearchPrograms(), tracker("necesito ayuda con la renta", language="es"))
     assert "Responda 1-3" in texts(messages)
