@@ -104,6 +104,7 @@ class Stack:
             "NAVIGATOR_ACTIONS_URL": f"http://127.0.0.1:{p['actions']}/webhook",
             "NAVIGATOR_TRACKER_DB": str(self.workdir / "tracker.db"),
             "NAVIGATOR_QDRANT_PATH": str(self.workdir / "qdrant"),
+            "NAVIGATOR_SMS_STATE_URL": f"sqlite:///{self.workdir / 'sms-state.db'}",
             "NAVIGATOR_API_LOG_LEVEL": "warning",
             **self.overrides,
         }
@@ -113,7 +114,8 @@ class Stack:
             raise StackFailed("no trained model: run `make train`")
         out = self.log.open("w")
         self.proc = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "honcho"), "start", "-f", "Procfile"],
+            # -e: an env file that does not exist, so a developer's .env cannot change what a test runs with.
+            [str(ROOT / ".venv" / "bin" / "honcho"), "start", "-f", "Procfile", "-e", str(self.workdir / "none.env")],
             cwd=ROOT,
             env=self.env(),
             stdout=out,

@@ -1,11 +1,13 @@
-"""The bot when things go wrong: a restart keeps conversations (SQLite tracker store), and with the api unreachable
-crisis messages are still answered with their numbers and searches say how to reach 211/311."""
+"""The bot when things go wrong: a restart keeps conversations (SQLite tracker store) and the SMS MessageSids it
+handled, and with the api unreachable crisis messages are still answered with their numbers and searches say how to
+reach 211/311."""
 
 import uuid
 
 import httpx
 import pytest
 
+from tests.sms_client import SMS_ENV, SmsClient, new_phone, sender_id
 from tests.stack import Stack, StackFailed, free_port
 
 
@@ -17,11 +19,20 @@ def say(base: str, sender: str, text: str) -> str:
 
 def test_restart_remembers_and_api_down_still_answers_crisis(tmp_path):
     sender = f"resilience-{uuid.uuid4().hex[:8]}"
+    phone, sid = new_phone(), f"SM{uuid.uuid4().hex}"
     try:
-        with Stack(tmp_path) as stack:
+        with Stack(tmp_path, overrides=SMS_ENV) as stack:
             assert "Hola" in say(stack.bot_url, sender, "hola, buenas tardes")
+            _, first = SmsClient(stack.bot_url, tmp_path).send(phone, "I need a winter coat", sid=sid)
+            assert first
+            stored = len(SmsClient(stack.bot_url, tmp_path).events(sender_id(phone)))
         # Same tracker file, and the action server now points at an api that is not there.
-        with Stack(tmp_path, overrides={"NAVIGATOR_API_URL": f"http://127.0.0.1:{free_port()}"}) as stack:
+        down = {**SMS_ENV, "NAVIGATOR_API_URL": f"http://127.0.0.1:{free_port()}"}
+        with Stack(tmp_path, overrides=down) as stack:
+            # Twilio retrying a message the bot handled before its restart: not processed again
+            sms = SmsClient(stack.bot_url, tmp_path)
+            _, replay = sms.send(phone, "I need a winter coat", sid=sid)
+            assert replay == [] and len(sms.events(sender_id(phone))) == stored
             reply = say(stack.bot_url, sender, "necesito ayuda para pagar la luz")
             assert "211" in reply and "311" in reply  # told the truth, in Spanish: remembered across the restart
             assert "No puedo buscar" in reply

@@ -1,0 +1,45 @@
+"""The SMS channel's settings (environment variables or `.env`).
+
+It runs inside Rasa (Python 3.10, pydantic 1), so this is pydantic 1's BaseSettings, as in actions/settings.py.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import BaseSettings, Field, SecretStr
+
+
+class SmsSettings(BaseSettings):
+    public_bot_url: str = Field(
+        "http://127.0.0.1:5005",
+        env="NAVIGATOR_PUBLIC_BOT_URL",
+        description="The bot's address as Twilio calls it (https://...); Twilio signs this URL.",
+    )
+    twilio_auth_token: SecretStr = Field(
+        SecretStr(""), env="TWILIO_AUTH_TOKEN", description="Twilio account auth token; empty = SMS refused (503)."
+    )
+    sender_id_key: SecretStr = Field(
+        SecretStr(""),
+        env="NAVIGATOR_SENDER_ID_KEY",
+        description="HMAC key turning a phone number into the conversation id; changing it starts new conversations.",
+    )
+    contact_public_key: str = Field(
+        "",
+        env="NAVIGATOR_CONTACT_PUBLIC_KEY",
+        description="The api's public key (base64): a resident's number travels sealed with it, for referrals.",
+    )
+    sms_state_url: str = Field(
+        "sqlite:///var/sms-state.db",
+        env="NAVIGATOR_SMS_STATE_URL",
+        description="SQLAlchemy URL of handled MessageSids and opt-outs (both survive a restart).",
+    )
+
+    class Config:
+        env_file = ".env"
+        extra = "ignore"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> SmsSettings:
+    return SmsSettings()

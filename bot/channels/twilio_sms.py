@@ -1,0 +1,195 @@
+"""The Twilio SMS channel (`twilio_sms`): signed webhooks in, TwiML replies out, opt-out keywords, no clear numbers.
+
+Rasa's own Twilio channel does not check Twilio's signature, sends each reply with a blocking API call and knows
+nothing of opt-outs or message length. Here the replies go back in the webhook's own response as TwiML, so no
+outbound call and no credentials beyond the auth token are needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.channels.erase import CannotErase, erase_conversation
+from bot.channels.privacy import seal, sender_id
+from bot.channels.settings import SmsSettings, get_settings
+from bot.channels.sms_state import SmsState
+from knowledge.language import detect_language
+from knowledge.sms import split_sms
+
+# Never the number, the text or the sender id: only what happened.
+log = logging.getLogger("navigator.sms")
+
+# Twilio's own opt-out keywords; it answers STOP and START itself, so we stay silent for them.
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
+START_WORDS = {"START", "UNSTOP"}
+HELP_WORDS = {"HELP": "en", "INFO": "en", "AYUDA": "es"}
+DELETE_WORDS = {"DELETE": "en", "BORRAR": "es"}
+# A resident's message is at most 1,600 characters (Twilio's limit); anything longer is not a text from a phone.
+MAX_BODY = 1600
+
+TEXTS = {
+    "help": {
+        "en": "Emergency 911. Crisis 988. DV hotline 877-863-6338. Navigator (City of Chicago) finds programs: "
+        "food, housing, jobs, health, legal help. Text your need and ZIP. STOP to stop, DELETE to erase this chat.",
+        "es": "Emergencia 911. Crisis 988. Violencia domestica 877-863-6338. Navigator (Ciudad de Chicago) encuentra "
+        "programas: comida, vivienda, empleo, salud, ayuda legal. Envie su necesidad y codigo postal. STOP para "
+        "parar, BORRAR para borrar este chat.",
+    },
+    "deleted": {
+        "en": "Done: Navigator has erased this conversation. The texts stay on your phone; delete them there too if "
+        "someone may read it. Text us anytime to start again.",
+        "es": "Listo: Navigator borro esta conversacion. Los mensajes siguen en su telefono; borrelos alli tambien si "
+        "alguien puede leerlo. Escribanos cuando quiera para empezar de nuevo.",
+    },
+    "failed": {
+        "en": "Sorry, something went wrong. Emergency 911. Crisis 988. Please text again in a minute.",
+        "es": "Perdon, algo fallo. Emergencia 911. Crisis 988. Escriba de nuevo en un minuto.",
+    },
+}
+
+
+def keyword(body: str) -> str | None:
+    """STOP, stop, ' Stop. ' -> 'STOP'; anything of more than one word is a message, not a keyword."""
+    word = body.strip().strip(".!¡").strip()
+    return word.upper() if word and word.isalpha() else None
+
+
+def twiml(messages: list[str]) -> HTTPResponse:
+    reply = MessagingResponse()
+    for text in messages:
+        for part in split_sms(text):
+            reply.message(part)
+    return response.text(str(reply), content_type="text/xml")
+
+
+def bot_texts(collected: list[dict[str, Any]]) -> list[str]:
+    """What the bot said, as text: buttons become numbered lines, screen-only payloads (cards) are left out."""
+    texts = []
+    for message in collected:
+        text = message.get("text") or ""
+        buttons = message.get("buttons") or []
+        if buttons:
+            text = "\n".join([text, *(f"{i}. {b.get('title', '')}" for i, b in enumerate(buttons, 1))])
+        if text.strip():
+            texts.append(text)
+    return texts
+
+
+class TwilioSmsInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "twilio_sms"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TwilioSmsInput:
+        # Secrets come from the environment or .env (SmsSettings), never from credentials.yml in the repository.
+        return cls(get_settings())
+
+    def __init__(self, settings: SmsSettings) -> None:
+        self.settings = settings
+        self._state: SmsState | None = None
+
+    @property
+    def state(self) -> SmsState:
+        # Opened on first use, not at import or construction: Rasa builds channels before its server starts.
+        if self._state is None:
+            self._state = SmsState(self.settings.sms_state_url)
+        return self._state
+
+    def _configured(self) -> str | None:
+        if not self.settings.twilio_auth_token.get_secret_value():
+            return "TWILIO_AUTH_TOKEN is not set"
+        if not self.settings.sender_id_key.get_secret_value():
+            return "NAVIGATOR_SENDER_ID_KEY is not set"
+        return None
+
+    def _signed(self, request: Request) -> bool:
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature:
+            return False
+        url = self.settings.public_bot_url.rstrip("/") + request.path
+        if request.query_string:
+            url += f"?{request.query_string}"
+        params = {key: values[0] for key, values in request.form.items()}
+        validator = RequestValidator(self.settings.twilio_auth_token.get_secret_value())
+        return bool(validator.validate(url, params, signature))
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sms = Blueprint("twilio_sms_webhook", __name__)
+        problem = self._configured()
+        if problem:
+            log.warning("SMS channel refuses every message until configured: %s", problem)
+
+        @sms.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self._configured() is None else "not configured"})
+
+        @sms.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            problem = self._configured()
+            if problem:
+                return response.text(f"SMS channel not configured: {problem}", status=503)
+            if not self._signed(request):
+                log.warning("refused an SMS webhook without a valid Twilio signature")
+                return response.text("invalid or missing X-Twilio-Signature", status=403)
+            phone = request.form.get("From") or ""
+            message_sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
+            body = (request.form.get("Body") or "")[:MAX_BODY]
+            if not phone or not message_sid:
+                return response.text("From and MessageSid are required", status=400)
+            if not await asyncio.to_thread(self.state.claim, message_sid):
+                log.info("SMS retry of a handled message ignored")
+                return twiml([])
+            try:
+                return await self._handle(request, on_new_message, phone, body)
+            except Exception:
+                # Twilio's retry of this MessageSid may then succeed; the resident gets the crisis numbers now.
+                await asyncio.to_thread(self.state.release, message_sid)
+                log.exception("SMS message failed")
+                return twiml([TEXTS["failed"][detect_language(body)]])
+
+        return sms
+
+    async def _handle(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]], phone: str, body: str
+    ) -> HTTPResponse:
+        sender = sender_id(phone, self.settings.sender_id_key.get_secret_value())
+        word = keyword(body)
+        if word in STOP_WORDS:
+            await asyncio.to_thread(self.state.set_opted_out, sender, True)
+            log.info("SMS opt-out recorded")
+            return twiml([])
+        if word in START_WORDS:
+            await asyncio.to_thread(self.state.set_opted_out, sender, False)
+            log.info("SMS opt-in recorded")
+            return twiml([])
+        if await asyncio.to_thread(self.state.is_opted_out, sender):
+            # Twilio would refuse to deliver any reply; the message is not processed either.
+            return twiml([])
+        if word in HELP_WORDS:
+            return twiml([TEXTS["help"][HELP_WORDS[word]]])
+        if word in DELETE_WORDS:
+            try:
+                await erase_conversation(request.app.ctx.agent, sender)
+            except CannotErase:
+                log.exception("DELETE could not erase the conversation")
+                raise
+            log.info("SMS conversation erased on request")
+            return twiml([TEXTS["deleted"][DELETE_WORDS[word]]])
+
+        metadata: dict[str, Any] = {}
+        if self.settings.contact_public_key:
+            metadata["sealed_contact"] = seal(phone, self.settings.contact_public_key)
+        collector = CollectingOutputChannel()
+        await on_new_message(UserMessage(body, collector, sender, input_channel=self.name(), metadata=metadata or None))
+        return twiml(bot_texts(collector.messages))
