@@ -1,7 +1,7 @@
-"""The api: program search and directory now; referrals, the web chat and the staff console come later.
+"""The api: program search and directory, and the resident web chat; referrals and the staff console come later.
 
 Run with `python -m api` (or `uvicorn --factory api.main:create_app`). The embedding model and the index are loaded
-once, in the lifespan, never at import.
+once, in the lifespan, never at import; so are the web chat's HTTP client to the bot and its rate limiter.
 """
 
 from __future__ import annotations
@@ -11,10 +11,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+import httpx
 from fastapi import FastAPI
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 
 from api.core.logging import log_requests
-from api.routes import health, programs
+from api.core.settings import ChatSettings
+from api.routes import chat, health, programs, web
 from knowledge.catalog import load_programs
 from knowledge.embedding import load_configured_model
 from knowledge.search import Searcher
@@ -26,7 +30,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("navigator.api")
 
 
-def create_app(search_settings: SearchSettings | None = None, *, model: SentenceTransformer | None = None) -> FastAPI:
+def create_app(
+    search_settings: SearchSettings | None = None,
+    *,
+    model: SentenceTransformer | None = None,
+    chat_settings: ChatSettings | None = None,
+) -> FastAPI:
     """The app; tests may pass settings and an already loaded model so one model serves a whole test run."""
 
     @asynccontextmanager
@@ -36,18 +45,29 @@ def create_app(search_settings: SearchSettings | None = None, *, model: Sentence
         encoder = model or load_configured_model(settings)
         app.state.searcher = Searcher.open(settings, catalog, encoder)
         log.info("search ready: %d programs", len(catalog))
+        app.state.chat_settings = chat_settings or ChatSettings()
+        # One pooled client for every visit, with its own fixed user agent (never the resident's). trust_env=False:
+        # a proxy variable in the environment must not route residents' messages through another host.
+        app.state.bot_client = httpx.AsyncClient(
+            headers={"User-Agent": "navigator-api"}, trust_env=False, follow_redirects=False
+        )
+        # Per-session counts in this process's memory, forgotten as their window passes; nothing is written down.
+        app.state.chat_limiter = MovingWindowRateLimiter(MemoryStorage())
         try:
             yield
         finally:
+            await app.state.bot_client.aclose()
             app.state.searcher.close()
 
     app = FastAPI(
         title="Navigator API",
         version="0.1.0",
         lifespan=lifespan,
-        description="Chicago CSCC resource navigator: program search and directory.",
+        description="Chicago CSCC resource navigator: program search and directory, and the resident web chat.",
     )
     app.middleware("http")(log_requests)
     app.include_router(health.router)
     app.include_router(programs.router)
+    app.include_router(chat.router)
+    app.include_router(web.router)
     return app

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+import limits
+from pydantic import AnyHttpUrl, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,3 +24,50 @@ class SecuritySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NAVIGATOR_", env_file=".env", extra="ignore")
 
     service_token: str = Field(default="", description="Bearer token of the action server; empty = none accepted.")
+
+
+class ChatSettings(BaseSettings):
+    """The resident web chat: where the api finds the bot, where Quick exit goes, how fast one visit may write."""
+
+    model_config = SettingsConfigDict(env_prefix="NAVIGATOR_", env_file=".env", extra="ignore")
+
+    bot_url: str = Field(
+        default="",
+        description="Base URL of the bot (REST channel); empty = http://127.0.0.1:{NAVIGATOR_BOT_PORT}.",
+    )
+    # The same variable the Procfile starts the bot with, so a changed port needs one setting, not two.
+    bot_port: int = Field(default=5005, ge=1, le=65535)
+    quick_exit_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("https://www.weather.gov/"),
+        description="The neutral page Exit and Esc replace the chat with (no trace in Back).",
+    )
+    chat_rate_limit: str = Field(default="20/minute", description="Messages per visit (session), e.g. '20/minute'.")
+    chat_timeout_s: float = Field(
+        default=20.0, gt=0, description="How long the api waits for the bot's answer (a search can take seconds)."
+    )
+
+    @field_validator("bot_url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"the bot URL must start with http:// or https://: {value!r}")
+        return value
+
+    @field_validator("chat_rate_limit")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        # Refuse a typo at start-up rather than on a resident's first message.
+        try:
+            limits.parse(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit such as '20/minute': {value!r}") from exc
+        return value
+
+    @property
+    def rate_limit(self) -> limits.RateLimitItem:
+        return limits.parse(self.chat_rate_limit)
+
+    @property
+    def bot_webhook(self) -> str:
+        base = self.bot_url.rstrip("/") or f"http://127.0.0.1:{self.bot_port}"
+        return f"{base}/webhooks/rest/webhook"
