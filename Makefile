@@ -14,7 +14,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 RASA := $(BOT_VENV)/bin/rasa
 BOT_SOURCES := config.yml $(shell find bot -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: help envs run test lint format validate index train lock clean
+.PHONY: help envs run test lint format validate index train lock clean browser
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -50,11 +50,17 @@ run: envs index $(MODEL) ## start api, actions and bot, print their URLs (Ctrl-C
 	NAVIGATOR_TRACKER_DB=$${NAVIGATOR_TRACKER_DB:-var/tracker.db} \
 	$(VENV)/bin/honcho start -f Procfile
 
-test: envs lint $(MODEL) ## run ruff, rasa data validate and the whole test suite (trains the model if stale)
+test: envs lint browser $(MODEL) ## run ruff, rasa data validate and the whole test suite (trains the model if stale)
 	$(RASA) data validate --config config.yml --domain bot/domain --data bot/data
 	$(RASA) test core --model $(MODEL) --stories tests/conversations --out var/rasa-test --fail-on-prediction-errors
 	$(PY) -m pytest
 	$(BOT_VENV)/bin/python -m pytest tests/rasa --confcutdir=tests/rasa -p no:cacheprovider
+
+# The browser tests drive Debian's chromium through Playwright: installed here from apt, never downloaded by a test tool.
+browser: ## install Debian's chromium for the browser tests (only when /usr/bin/chromium is missing)
+	@[ -x /usr/bin/chromium ] || { sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 lint: $(VENV)/.installed ## ruff checks and formatting
 	$(VENV)/bin/ruff check .
