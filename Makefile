@@ -12,7 +12,9 @@ export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 RASA := $(BOT_VENV)/bin/rasa
-BOT_SOURCES := config.yml $(shell find bot -type f -not -path '*/__pycache__/*' 2>/dev/null)
+# What the model is trained from: channels and endpoint files are read at run time, not trained on.
+BOT_SOURCES := config.yml $(shell find bot -type f -not -path '*/__pycache__/*' -not -path 'bot/channels/*' \
+	-not -name credentials.yml -not -name endpoints.yml 2>/dev/null)
 
 .PHONY: help envs run test lint format validate index train lock clean browser
 
@@ -42,13 +44,16 @@ train: envs $(MODEL) ## train the Rasa model if config.yml or bot/ changed
 
 run: envs index $(MODEL) ## start api, actions and bot, print their URLs (Ctrl-C stops all)
 	@mkdir -p var
+	@$(PY) scripts/dev_secrets.py var/dev-secrets.env
 	@echo "Navigator is starting:"
 	@echo "  api       http://127.0.0.1:$${NAVIGATOR_API_PORT:-8000}  (docs /docs, health /healthz)"
 	@echo "  bot       http://127.0.0.1:$${NAVIGATOR_BOT_PORT:-5005}/webhooks/rest/webhook  (REST channel)"
+	@echo "  sms       http://127.0.0.1:$${NAVIGATOR_BOT_PORT:-5005}/webhooks/twilio_sms/webhook  (Twilio; needs TWILIO_AUTH_TOKEN and NAVIGATOR_PUBLIC_BOT_URL)"
 	@echo "  actions   http://127.0.0.1:$${NAVIGATOR_ACTIONS_PORT:-5055}/health"
 	NAVIGATOR_ACTIONS_URL=$${NAVIGATOR_ACTIONS_URL:-http://127.0.0.1:$${NAVIGATOR_ACTIONS_PORT:-5055}/webhook} \
 	NAVIGATOR_TRACKER_DB=$${NAVIGATOR_TRACKER_DB:-var/tracker.db} \
-	$(VENV)/bin/honcho start -f Procfile
+	NAVIGATOR_SMS_STATE_URL=$${NAVIGATOR_SMS_STATE_URL:-sqlite:///var/sms-state.db} \
+	$(VENV)/bin/honcho start -f Procfile -e var/dev-secrets.env,.env
 
 test: envs lint browser $(MODEL) ## run ruff, rasa data validate and the whole test suite (trains the model if stale)
 	$(RASA) data validate --config config.yml --domain bot/domain --data bot/data

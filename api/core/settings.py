@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import limits
-from pydantic import AnyHttpUrl, Field, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +24,10 @@ class SecuritySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NAVIGATOR_", env_file=".env", extra="ignore")
 
     service_token: str = Field(default="", description="Bearer token of the action server; empty = none accepted.")
+    contact_private_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Private key (base64) opening residents' numbers sealed by the SMS channel; only the api has it.",
+    )
 
 
 class ChatSettings(BaseSettings):
