@@ -56,34 +56,38 @@ def item(number: int, program: ProgramSummary, lang: str, *, with_summary: bool 
     return f"{number}. {program.short_name}{summary} {program.contact}{tail}"
 
 
+def footer(lang: str, *, first_number: int, count: int, more: bool, ask_place: bool) -> str:
+    """What follows a list: how to pick one, MORE, and the ZIP question when no place is known yet."""
+    text = t("footer" if more else "footer_last", lang, first=first_number, last=first_number + count - 1)
+    return f"{t('ask_place', lang)} {text}" if ask_place else text
+
+
 def results_message(
     programs: list[ProgramSummary], lang: str, *, first_number: int, more: bool, ask_place: bool = False
 ) -> str:
     """The numbered list; summaries go first, then items, until it fits three segments."""
-    last = first_number + len(programs) - 1
-    footer = t("footer" if more else "footer_last", lang, first=first_number, last=last)
-    if ask_place:
-        footer = f"{t('ask_place', lang)} {footer}"
+    footer_text = footer(lang, first_number=first_number, count=len(programs), more=more, ask_place=ask_place)
     for with_summary in (True, False):
         shown = list(programs)
         while shown:
             lines = [item(first_number + i, p, lang, with_summary=with_summary) for i, p in enumerate(shown)]
-            text = to_gsm7("\n".join([*lines, footer]))
+            text = to_gsm7("\n".join([*lines, footer_text]))
             if gsm7_length(text) <= MAX_CHARS:
                 return text
             shown = shown[:-1] if not with_summary else []
-    return to_gsm7(footer)[:MAX_CHARS]
+    return to_gsm7(footer_text)[:MAX_CHARS]
 
 
-def program_cards(programs: list[ProgramSummary], lang: str, *, first_number: int, more: bool) -> dict[str, Any]:
+def program_cards(
+    programs: list[ProgramSummary], lang: str, *, first_number: int, more: bool, ask_place: bool = False
+) -> dict[str, Any]:
     """The same list for a screen (the web chat draws cards from it); SMS channels ignore it."""
-    last = first_number + len(programs) - 1
     return {
         "kind": "programs",
         "lang": lang,
         "first_number": first_number,
         "more": more,
-        "footer": t("footer" if more else "footer_last", lang, first=first_number, last=last),
+        "footer": footer(lang, first_number=first_number, count=len(programs), more=more, ask_place=ask_place),
         "programs": [
             {
                 "number": first_number + i,

@@ -63,9 +63,10 @@ def run_search(
         dispatcher.utter_message(text=t("no_more" if offset else "none", lang))
         return [SlotSet("need", need), SlotSet("offset", float(offset))]
     more = len(programs) > offset + per_page and offset + per_page < 20
+    ask_place = not location and offset == 0
     dispatcher.utter_message(
-        text=results_message(page, lang, first_number=offset + 1, more=more, ask_place=not location and offset == 0),
-        json_message=program_cards(page, lang, first_number=offset + 1, more=more),
+        text=results_message(page, lang, first_number=offset + 1, more=more, ask_place=ask_place),
+        json_message=program_cards(page, lang, first_number=offset + 1, more=more, ask_place=ask_place),
     )
     shown = [p.id for p in programs[: offset + per_page]]
     return [SlotSet("need", need), SlotSet("results", shown), SlotSet("offset", float(offset))]
