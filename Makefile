@@ -46,6 +46,7 @@ run: envs index $(MODEL) ## start api, actions and bot, print their URLs (Ctrl-C
 	@mkdir -p var
 	@$(PY) scripts/dev_secrets.py var/dev-secrets.env
 	@echo "Navigator is starting:"
+	@echo "  web chat  http://127.0.0.1:$${NAVIGATOR_API_PORT:-8000}/"
 	@echo "  api       http://127.0.0.1:$${NAVIGATOR_API_PORT:-8000}  (docs /docs, health /healthz)"
 	@echo "  bot       http://127.0.0.1:$${NAVIGATOR_BOT_PORT:-5005}/webhooks/rest/webhook  (REST channel)"
 	@echo "  sms       http://127.0.0.1:$${NAVIGATOR_BOT_PORT:-5005}/webhooks/twilio_sms/webhook  (Twilio; needs TWILIO_AUTH_TOKEN and NAVIGATOR_PUBLIC_BOT_URL)"
