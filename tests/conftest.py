@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from knowledge.embedding import load_model
 from knowledge.search import Searcher
 from knowledge.settings import SearchSettings
+from tests.stack import NeutralSite, Running, Stack, StackFailed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,6 +50,24 @@ def client(search_settings: SearchSettings, model) -> Iterator[TestClient]:
 
     with TestClient(create_app(search_settings, model=model)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """api, actions and bot as `make run` starts them, with the SMS channel configured for tests/sms_client.py and
+    Quick exit pointing at a local neutral page; started once, for every test that needs the whole stack."""
+    from tests.sms_client import SMS_ENV
+
+    with NeutralSite() as neutral:
+        overrides = {**SMS_ENV, "NAVIGATOR_QUICK_EXIT_URL": f"{neutral.url}/weather.html"}
+        try:
+            stack = Stack(tmp_path_factory.mktemp("navigator"), overrides=overrides).__enter__()
+        except StackFailed as exc:
+            pytest.fail(str(exc))
+        try:
+            yield Running(stack, neutral.url)
+        finally:
+            stack.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
+import threading
 import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -143,3 +147,61 @@ class Stack:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc = None
+
+
+NEUTRAL_PAGE = '<!doctype html><html lang=en><link rel=icon href="data:,"><title>{}</title><h1>{}</h1></html>'
+NEUTRAL_PAGES = {
+    "/start.html": NEUTRAL_PAGE.format("Start", "Somewhere before the chat"),
+    "/weather.html": NEUTRAL_PAGE.format("Weather", "Chicago weather: sunny"),
+}
+
+
+class NeutralSite:
+    """A tiny local web server: the page a resident was on before, and the neutral page Quick exit goes to."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = NEUTRAL_PAGES.get(self.path.split("?")[0])
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            # The browser may move on (Quick exit, Back) before reading: nothing to do then.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write((body or "not found").encode())
+
+        def log_message(self, *args: object) -> None:  # quiet
+            pass
+
+    def __enter__(self) -> NeutralSite:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@dataclass(frozen=True)
+class Running:
+    """One stack shared by the e2e, SMS and browser tests (a start costs a minute or more on 2 cores)."""
+
+    stack: Stack
+    neutral_url: str
+
+    @property
+    def workdir(self) -> Path:
+        return self.stack.workdir
+
+    @property
+    def bot_url(self) -> str:
+        return self.stack.bot_url
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.stack.ports['api']}"
+
+    @property
+    def log(self) -> Path:
+        return self.stack.log

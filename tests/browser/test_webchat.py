@@ -7,19 +7,14 @@ local neutral page served by this module, so the test can tell it apart from the
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
-from tests.stack import Stack, StackFailed
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,54 +33,15 @@ pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian's chromium is not at /usr/bin/chromium: run `make browser` (make test does)"
 )
 
-NEUTRAL_PAGE = '<!doctype html><html lang=en><link rel=icon href="data:,"><title>{}</title><h1>{}</h1></html>'
-NEUTRAL_PAGES = {
-    "/start.html": NEUTRAL_PAGE.format("Start", "Somewhere before the chat"),
-    "/weather.html": NEUTRAL_PAGE.format("Weather", "Chicago weather: sunny"),
-}
 
-
-class NeutralSite:
-    """A tiny local web server: the page a resident was on before, and the neutral page Quick exit goes to."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = NEUTRAL_PAGES.get(self.path.split("?")[0])
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.end_headers()
-            # The browser may move on (Quick exit, Back) before reading: nothing to do then.
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write((body or "not found").encode())
-
-        def log_message(self, *args: object) -> None:  # quiet
-            pass
-
-    def __enter__(self) -> NeutralSite:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+@pytest.fixture(scope="module")
+def neutral(running) -> str:
+    return running.neutral_url
 
 
 @pytest.fixture(scope="module")
-def neutral() -> Iterator[str]:
-    with NeutralSite() as site:
-        yield site.url
-
-
-@pytest.fixture(scope="module")
-def navigator(tmp_path_factory, neutral) -> Iterator[str]:
-    overrides = {"NAVIGATOR_QUICK_EXIT_URL": f"{neutral}/weather.html"}
-    try:
-        with Stack(tmp_path_factory.mktemp("webchat"), overrides=overrides) as stack:
-            yield f"http://127.0.0.1:{stack.ports['api']}"
-    except StackFailed as exc:
-        pytest.fail(str(exc))
+def navigator(running) -> str:
+    return running.api_url
 
 
 @pytest.fixture(scope="module")

@@ -12,16 +12,11 @@ import httpx
 import pytest
 
 from tests.conftest import eval_dir
-from tests.stack import Stack, StackFailed
 
 
 @pytest.fixture(scope="module")
-def navigator(tmp_path_factory):
-    try:
-        with Stack(tmp_path_factory.mktemp("navigator")) as stack:
-            yield stack.bot_url, stack.log
-    except StackFailed as exc:
-        pytest.fail(str(exc))
+def navigator(running):
+    return running.bot_url, running.log
 
 
 class Resident:

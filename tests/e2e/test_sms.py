@@ -16,18 +16,12 @@ from twilio.request_validator import RequestValidator
 
 from api.core.contact_seal import new_keypair, open_sealed
 from knowledge.sms import segments
-from tests.sms_client import PATH, PRIVATE_KEY, PUBLIC_URL, SMS_ENV, TOKEN, SmsClient, new_phone, sender_id
-from tests.stack import Stack, StackFailed
+from tests.sms_client import PATH, PRIVATE_KEY, PUBLIC_URL, TOKEN, SmsClient, new_phone, sender_id
 
 
 @pytest.fixture(scope="module")
-def sms(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("sms")
-    try:
-        with Stack(workdir, overrides=SMS_ENV) as stack:
-            yield SmsClient(stack.bot_url, workdir)
-    except StackFailed as exc:
-        pytest.fail(str(exc))
+def sms(running):
+    return SmsClient(running.bot_url, running.workdir)
 
 
 def test_unsigned_and_forged_requests_are_refused_and_not_processed(sms):
