@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -56,25 +57,23 @@ def timed_turns(client: httpx.Client, texts: list[str], n: int) -> list[float]:
     return times
 
 
-def load(base: str, residents: int, seconds: float) -> tuple[int, int, list[float]]:
+def load(workers: int, seconds: float, turn: Callable[[httpx.Client, int], bool]) -> tuple[int, int, list[float]]:
+    """workers threads, each with its own client, calling turn(client, i) for i = 0, 1, ... until time is up.
+
+    turn sends one message and says whether it was answered; a raised httpx error counts as an error too.
+    """
     stop = time.monotonic() + seconds
     counts = {"ok": 0, "errors": 0}
     latencies: list[float] = []
     lock = threading.Lock()
 
-    def resident() -> None:
-        with httpx.Client(base_url=base, timeout=30) as client:
+    def worker() -> None:
+        with httpx.Client(timeout=30) as client:
             i = 0
             while time.monotonic() < stop:
-                if i % len(CONVERSATION) == 0:  # each pass through the mix is a new resident's conversation
-                    sender = f"load-{uuid.uuid4().hex[:8]}"
                 started = time.perf_counter()
                 try:
-                    response = client.post(
-                        "/webhooks/rest/webhook",
-                        json={"sender": sender, "message": CONVERSATION[i % len(CONVERSATION)]},
-                    )
-                    good = response.status_code == 200 and bool(response.json())
+                    good = turn(client, i)
                 except httpx.HTTPError:
                     good = False
                 elapsed = (time.perf_counter() - started) * 1000
@@ -83,12 +82,26 @@ def load(base: str, residents: int, seconds: float) -> tuple[int, int, list[floa
                     latencies.append(elapsed)
                 i += 1
 
-    threads = [threading.Thread(target=resident) for _ in range(residents)]
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return counts["ok"], counts["errors"], latencies
+
+
+def resident_turn(base: str) -> Callable[[httpx.Client, int], bool]:
+    senders: dict[int, str] = {}
+
+    def turn(client: httpx.Client, i: int) -> bool:
+        if i % len(CONVERSATION) == 0:  # each pass through the mix is a new resident's conversation
+            senders[threading.get_ident()] = f"load-{uuid.uuid4().hex[:8]}"
+        sender = senders[threading.get_ident()]
+        message = CONVERSATION[i % len(CONVERSATION)]
+        response = client.post(f"{base}/webhooks/rest/webhook", json={"sender": sender, "message": message})
+        return response.status_code == 200 and bool(response.json())
+
+    return turn
 
 
 def main() -> None:
@@ -106,7 +119,7 @@ def main() -> None:
         print(f"greeting (bot only)          {summary(greet)}")
         print(f"search turn (bot+action+api) {summary(search)}")
         print(f"ratio search/greeting (p50): {statistics.median(search) / statistics.median(greet):.2f}")
-        ok, errors, latencies = load(stack.bot_url, args.residents, args.seconds)
+        ok, errors, latencies = load(args.residents, args.seconds, resident_turn(stack.bot_url))
         print(f"\n== {args.residents} residents for {args.seconds:.0f} s (mix: {', '.join(CONVERSATION)}) ==")
         print(f"messages: {ok + errors}  errors: {errors}  throughput: {(ok + errors) / args.seconds:.1f} messages/s")
         print(f"latency under load           {summary(latencies)}")

@@ -15,8 +15,8 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -24,25 +24,12 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bot import TURNS_PER_CONVERSATION, summary  # noqa: E402
+from bench.bot import TURNS_PER_CONVERSATION, load, summary, timed_turns  # noqa: E402
 from tests.sms_client import SMS_ENV, SmsClient, new_phone  # noqa: E402
 from tests.stack import Stack  # noqa: E402
 
 NEEDS = ["i need food near 60623", "help paying rent 60609", "looking for a job in Pilsen", "need a lawyer 60632"]
 CONVERSATION = ["hi", "i need food for my family near 60623", "2", "more", "HELP", "thanks"]
-
-
-def rest_turns(client: httpx.Client, n: int) -> list[float]:
-    times = []
-    for i in range(n):
-        if i % TURNS_PER_CONVERSATION == 0:
-            sender = f"bench-{uuid.uuid4().hex[:8]}"
-        started = time.perf_counter()
-        response = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": NEEDS[i % len(NEEDS)]})
-        times.append((time.perf_counter() - started) * 1000)
-        response.raise_for_status()
-        assert response.json(), "the bot answered nothing"
-    return times
 
 
 def sms_turns(sms: SmsClient, n: int) -> list[float]:
@@ -60,39 +47,21 @@ def sms_turns(sms: SmsClient, n: int) -> list[float]:
     return times
 
 
-def load(sms_base: str, workdir: Path, senders: int, seconds: float) -> tuple[int, int, list[float]]:
-    stop = time.monotonic() + seconds
-    counts = {"ok": 0, "errors": 0}
-    latencies: list[float] = []
-    lock = threading.Lock()
+def phone_turn(sms_base: str, workdir: Path) -> Callable[[httpx.Client, int], bool]:
+    phones: dict[int, str] = {}
 
-    def phone_texting() -> None:
-        with httpx.Client(timeout=30) as client:
-            sms = SmsClient(sms_base, workdir, client)
-            i = 0
-            while time.monotonic() < stop:
-                if i % len(CONVERSATION) == 0:
-                    phone = new_phone()
-                params = sms.params(phone, CONVERSATION[i % len(CONVERSATION)])
-                signature = sms.sign(params)
-                started = time.perf_counter()
-                try:
-                    response = sms.post(params, signature)
-                    good = response.status_code == 200 and bool(list(ET.fromstring(response.text).iter("Message")))
-                except (httpx.HTTPError, ET.ParseError):
-                    good = False
-                elapsed = (time.perf_counter() - started) * 1000
-                with lock:
-                    counts["ok" if good else "errors"] += 1
-                    latencies.append(elapsed)
-                i += 1
+    def turn(client: httpx.Client, i: int) -> bool:
+        if i % len(CONVERSATION) == 0:  # each pass through the mix is a new phone's conversation
+            phones[threading.get_ident()] = new_phone()
+        sms = SmsClient(sms_base, workdir, client)
+        params = sms.params(phones[threading.get_ident()], CONVERSATION[i % len(CONVERSATION)])
+        response = sms.post(params, sms.sign(params))
+        try:
+            return response.status_code == 200 and bool(list(ET.fromstring(response.text).iter("Message")))
+        except ET.ParseError:
+            return False
 
-    threads = [threading.Thread(target=phone_texting) for _ in range(senders)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return counts["ok"], counts["errors"], latencies
+    return turn
 
 
 def main() -> None:
@@ -109,15 +78,15 @@ def run(workdir: Path, args: argparse.Namespace) -> None:
     with Stack(workdir, overrides=SMS_ENV) as stack:
         with httpx.Client(base_url=stack.bot_url, timeout=30) as client, httpx.Client(timeout=30) as raw:
             sms = SmsClient(stack.bot_url, workdir, raw)
-            rest_turns(client, 20)  # warm-up: model graphs, connections, caches
+            timed_turns(client, NEEDS, 20)  # warm-up: model graphs, connections, caches
             sms_turns(sms, 20)
-            rest = rest_turns(client, args.turns)
+            rest = timed_turns(client, NEEDS, args.turns)
             signed = sms_turns(sms, args.turns)
         print("== one message at a time: a need with a ZIP code ==")
         print(f"REST channel (baseline)      {summary(rest)}")
         print(f"signed SMS webhook (TwiML)   {summary(signed)}")
         print(f"ratio SMS/REST (p50): {statistics.median(signed) / statistics.median(rest):.2f}")
-        ok, errors, latencies = load(stack.bot_url, workdir, args.senders, args.seconds)
+        ok, errors, latencies = load(args.senders, args.seconds, phone_turn(stack.bot_url, workdir))
         print(f"\n== {args.senders} phones texting for {args.seconds:.0f} s (mix: {', '.join(CONVERSATION)}) ==")
         print(f"messages: {ok + errors}  errors: {errors}  throughput: {(ok + errors) / args.seconds:.1f} messages/s")
         print(f"latency under load           {summary(latencies)}")
