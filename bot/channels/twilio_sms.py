@@ -113,16 +113,11 @@ class TwilioSmsInput(InputChannel):
             return "NAVIGATOR_SENDER_ID_KEY is not set"
         return None
 
-    def _signed(self, request: Request) -> bool:
-        signature = request.headers.get("X-Twilio-Signature", "")
+    def _signed(self, url: str, form: dict[str, str], signature: str) -> bool:
         if not signature:
             return False
-        url = self.settings.public_bot_url.rstrip("/") + request.path
-        if request.query_string:
-            url += f"?{request.query_string}"
-        params = {key: values[0] for key, values in request.form.items()}
         validator = RequestValidator(self.settings.twilio_auth_token.get_secret_value())
-        return bool(validator.validate(url, params, signature))
+        return bool(validator.validate(url, form, signature))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         sms = Blueprint("twilio_sms_webhook", __name__)
@@ -136,33 +131,54 @@ class TwilioSmsInput(InputChannel):
 
         @sms.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            problem = self._configured()
-            if problem:
-                return response.text(f"SMS channel not configured: {problem}", status=503)
-            if not self._signed(request):
-                log.warning("refused an SMS webhook without a valid Twilio signature")
-                return response.text("invalid or missing X-Twilio-Signature", status=403)
-            phone = request.form.get("From") or ""
-            message_sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
-            body = (request.form.get("Body") or "")[:MAX_BODY]
-            if not phone or not message_sid:
-                return response.text("From and MessageSid are required", status=400)
-            if not await asyncio.to_thread(self.state.claim, message_sid):
-                log.info("SMS retry of a handled message ignored")
-                return twiml([])
-            try:
-                return await self._handle(request, on_new_message, phone, body)
-            except Exception as exc:
-                # Twilio's retry of this MessageSid may then succeed; the resident gets the crisis numbers now.
-                await asyncio.to_thread(self.state.release, message_sid)
-                # The type only: a traceback or an exception's text may quote the message.
-                log.error("SMS message failed: %s", type(exc).__name__)
-                return twiml([TEXTS["failed"][detect_language(body)]])
+            url = self.settings.public_bot_url.rstrip("/") + request.path
+            if request.query_string:
+                url += f"?{request.query_string}"
+            return await self.process(
+                url=url,
+                form={key: values[0] for key, values in request.form.items()},
+                signature=request.headers.get("X-Twilio-Signature", ""),
+                agent=request.app.ctx.agent,
+                on_new_message=on_new_message,
+            )
 
         return sms
 
+    async def process(
+        self,
+        *,
+        url: str,
+        form: dict[str, str],
+        signature: str,
+        agent: Any,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> HTTPResponse:
+        """One webhook call: url as Twilio signed it, its form fields, the X-Twilio-Signature header."""
+        problem = self._configured()
+        if problem:
+            return response.text(f"SMS channel not configured: {problem}", status=503)
+        if not self._signed(url, form, signature):
+            log.warning("refused an SMS webhook without a valid Twilio signature")
+            return response.text("invalid or missing X-Twilio-Signature", status=403)
+        phone = form.get("From") or ""
+        message_sid = form.get("MessageSid") or form.get("SmsSid") or ""
+        body = (form.get("Body") or "")[:MAX_BODY]
+        if not phone or not message_sid:
+            return response.text("From and MessageSid are required", status=400)
+        if not await asyncio.to_thread(self.state.claim, message_sid):
+            log.info("SMS retry of a handled message ignored")
+            return twiml([])
+        try:
+            return await self._handle(agent, on_new_message, phone, body)
+        except Exception as exc:
+            # Twilio's retry of this MessageSid may then succeed; the resident gets the crisis numbers now.
+            await asyncio.to_thread(self.state.release, message_sid)
+            # The type only: a traceback or an exception's text may quote the message.
+            log.error("SMS message failed: %s", type(exc).__name__)
+            return twiml([TEXTS["failed"][detect_language(body)]])
+
     async def _handle(
-        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]], phone: str, body: str
+        self, agent: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]], phone: str, body: str
     ) -> HTTPResponse:
         sender = sender_id(phone, self.settings.sender_id_key.get_secret_value())
         word = keyword(body)
@@ -180,7 +196,7 @@ class TwilioSmsInput(InputChannel):
         if word in HELP_WORDS:
             return twiml([TEXTS["help"][HELP_WORDS[word]]])
         if word in DELETE_WORDS:
-            await erase_conversation(request.app.ctx.agent, sender)
+            await erase_conversation(agent, sender)
             log.info("SMS conversation erased on request")
             return twiml([TEXTS["deleted"][DELETE_WORDS[word]]])
 

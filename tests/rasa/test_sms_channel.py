@@ -1,9 +1,11 @@
 """The SMS channel's parts in the bot's environment: keywords, TwiML, state that survives a restart, erasing."""
 
 import asyncio
+import base64
 import xml.etree.ElementTree as ET
 
 import pytest
+from nacl.public import PrivateKey, SealedBox
 from rasa.core.agent import Agent
 from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore
@@ -75,3 +77,79 @@ def test_erase_removes_only_that_conversation(kind, tmp_path):
 
     gone, kept = asyncio.run(scenario())
     assert gone == 0 and kept == 1
+
+
+def channel(tmp_path, **overrides):
+    from bot.channels.settings import SmsSettings
+    from bot.channels.twilio_sms import TwilioSmsInput
+
+    settings = {
+        "twilio_auth_token": "token",
+        "sender_id_key": "key",
+        "contact_public_key": "",
+        "sms_state_url": f"sqlite:///{tmp_path / 'state.db'}",
+        **overrides,
+    }
+    return TwilioSmsInput(SmsSettings(**settings))
+
+
+URL = "https://sms.example.org/webhooks/twilio_sms/webhook"
+FORM = {"MessageSid": "SM1", "From": "+13125550100", "To": "+13125550000", "Body": "necesito comida, me llamo Ana"}
+
+
+def call(sms, on_new_message, form=FORM, token="token"):
+    from twilio.request_validator import RequestValidator
+
+    signature = RequestValidator(token).compute_signature(URL, form)
+    response = asyncio.run(
+        sms.process(url=URL, form=form, signature=signature, agent=None, on_new_message=on_new_message)
+    )
+    messages = [m.text for m in ET.fromstring(response.body).iter("Message")] if response.status == 200 else []
+    return response.status, messages
+
+
+def test_the_bot_receives_a_hashed_sender_and_a_sealed_number(tmp_path):
+    key = PrivateKey.generate()
+    sms = channel(tmp_path, contact_public_key=base64.b64encode(bytes(key.public_key)).decode())
+    received = []
+
+    async def bot(message):
+        received.append(message)
+        await message.output_channel.send_response(message.sender_id, {"text": "Hola"})
+
+    assert call(sms, bot) == (200, ["Hola"])
+    [message] = received
+    assert message.sender_id == sender_id("+13125550100", "key") and message.input_channel == "twilio_sms"
+    assert message.text == FORM["Body"]
+    sealed = base64.b64decode(message.metadata["sealed_contact"])
+    assert SealedBox(key).decrypt(sealed) == b"+13125550100"
+    assert "5550100" not in repr(message.metadata)
+
+
+def test_a_forged_or_unconfigured_request_reaches_no_bot(tmp_path):
+    async def bot(message):
+        raise AssertionError("must not be called")
+
+    assert call(channel(tmp_path), bot, token="other")[0] == 403
+    assert call(channel(tmp_path, twilio_auth_token=""), bot)[0] == 503
+    assert call(channel(tmp_path, sender_id_key=""), bot)[0] == 503
+    assert call(channel(tmp_path), bot, form={**FORM, "From": ""})[0] == 400
+
+
+def test_when_the_bot_fails_the_resident_gets_the_crisis_numbers_and_the_retry_is_processed(tmp_path, caplog):
+    sms = channel(tmp_path)
+
+    async def broken(message):
+        raise RuntimeError(f"failed on {message.text}")
+
+    status, messages = call(sms, broken)
+    assert status == 200 and len(messages) == 1
+    assert "911" in messages[0] and "988" in messages[0] and "Perdon" in messages[0]  # in the resident's language
+    assert "SMS message failed: RuntimeError" in caplog.text  # logged, but only its type:
+    assert "comida" not in caplog.text and "Ana" not in caplog.text and "5550100" not in caplog.text
+
+    async def working(message):
+        await message.output_channel.send_response(message.sender_id, {"text": "Lista de programas"})
+
+    assert call(sms, working) == (200, ["Lista de programas"])  # Twilio's retry of the same MessageSid
+    assert call(sms, working) == (200, [])  # and only once
