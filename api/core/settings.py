@@ -75,3 +75,18 @@ class ChatSettings(BaseSettings):
     def bot_webhook(self) -> str:
         base = self.bot_url.rstrip("/") or f"http://127.0.0.1:{self.bot_port}"
         return f"{base}/webhooks/rest/webhook"
+
+
+class DatabaseSettings(BaseSettings):
+    """Where referrals are kept, and the key that encrypts their contact details at rest."""
+
+    model_config = SettingsConfigDict(env_prefix="NAVIGATOR_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///var/navigator.db",
+        description="SQLAlchemy URL; PostgreSQL e.g. postgresql+psycopg://navigator@db:5432/navigator.",
+    )
+    referral_contact_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Key (base64, 32 bytes) encrypting referral contact details at rest; losing it loses them.",
+    )

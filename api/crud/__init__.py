@@ -1,0 +1,1 @@
+"""Keyword-only helpers over the database, one module per resource."""

@@ -1,0 +1,132 @@
+"""Referrals: created once per idempotency key, moved only along the allowed status transitions, with history."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.core.contact_box import encrypt
+from api.core.contact_seal import open_sealed
+from api.db.models import Referral, ReferralEvent
+from api.schemas.referrals import ReferralCreate
+
+# Read aloud or typed from an SMS: no I/1/L, O/0, S/5, Z/2, B/8 to confuse.
+CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+OUTCOMES = {"served", "unreachable", "declined", "no_capacity", "redirected"}
+TRANSITIONS = {
+    "new": {"assigned", "closed"},
+    "assigned": {"assigned", "contacted", "unable_to_reach", "closed"},
+    "contacted": {"connected", "unable_to_reach", "declined", "closed"},
+    "connected": {"closed"},
+    "unable_to_reach": {"assigned", "closed"},
+    "declined": {"closed"},
+    "closed": set(),
+}
+# Where a referral ends up, an outcome says why.
+NEEDS_OUTCOME = {"connected", "unable_to_reach", "declined", "closed"}
+
+
+class InvalidTransition(ValueError):
+    pass
+
+
+class IdempotencyConflict(ValueError):
+    """The same Idempotency-Key came with a different request: a client bug, never a retry."""
+
+
+def new_code() -> str:
+    return "CSCC-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+
+
+def request_hash(data: ReferralCreate) -> str:
+    return hashlib.sha256(data.model_dump_json().encode()).hexdigest()
+
+
+def get_referral(session: Session, *, code: str) -> Referral | None:
+    return session.scalar(select(Referral).where(Referral.code == code))
+
+
+def create_referral(
+    session: Session, *, idempotency_key: str, data: ReferralCreate, contact_key: str, sealing_key: str = ""
+) -> tuple[Referral, bool]:
+    """(referral, created): a retry with the same key and body returns the first referral and creates nothing."""
+    digest = request_hash(data)
+    existing = session.scalar(select(Referral).where(Referral.idempotency_key == idempotency_key))
+    if existing is not None:
+        if existing.request_hash != digest:
+            raise IdempotencyConflict("this Idempotency-Key was used for another referral")
+        return existing, False
+    contact = data.contact or (open_sealed(data.sealed_contact, sealing_key) if data.sealed_contact else None)
+    for _ in range(5):
+        referral = Referral(
+            code=new_code(),
+            idempotency_key=idempotency_key,
+            request_hash=digest,
+            channel=data.channel,
+            language=data.language,
+            conversation_id=data.conversation_id,
+            needs=list(data.needs),
+            programs=list(data.programs),
+            community_area=data.community_area,
+            first_name=data.first_name,
+            contact_method=data.contact_method,
+            contact_encrypted=encrypt(contact, contact_key) if contact else None,
+            safe_to_text=data.safe_to_text,
+            safe_to_call=data.safe_to_call,
+            safe_times=data.safe_times,
+            no_voicemail=data.no_voicemail,
+            consent_text=data.consent.text,
+            consent_at=data.consent.at,
+            consent_scope=data.consent.scope,
+            status="new",
+        )
+        referral.history.append(ReferralEvent(actor="resident", from_status=None, to_status="new"))
+        session.add(referral)
+        try:
+            session.commit()
+            return referral, True
+        except IntegrityError:
+            session.rollback()
+            # Either a concurrent retry of the same request won the race, or (rarely) the code was taken.
+            existing = session.scalar(select(Referral).where(Referral.idempotency_key == idempotency_key))
+            if existing is not None:
+                return create_referral(
+                    session, idempotency_key=idempotency_key, data=data, contact_key=contact_key,
+                    sealing_key=sealing_key,
+                )  # fmt: skip
+    raise RuntimeError("could not find a free referral code")
+
+
+def change_status(
+    session: Session, *, referral: Referral, to_status: str, actor: str, outcome: str | None = None
+) -> Referral:
+    if to_status not in TRANSITIONS.get(referral.status, set()):
+        raise InvalidTransition(f"a referral that is {referral.status} cannot become {to_status}")
+    if to_status in NEEDS_OUTCOME and outcome not in OUTCOMES:
+        raise InvalidTransition(f"{to_status} needs an outcome: one of {', '.join(sorted(OUTCOMES))}")
+    if outcome is not None and outcome not in OUTCOMES:
+        raise InvalidTransition(f"unknown outcome {outcome!r}")
+    referral.history.append(
+        ReferralEvent(actor=actor, from_status=referral.status, to_status=to_status, outcome=outcome)
+    )
+    referral.status = to_status
+    referral.outcome = outcome or referral.outcome
+    session.commit()
+    return referral
+
+
+def withdraw(session: Session, *, referral: Referral) -> Referral:
+    """The resident cancels: the referral is closed and its contact details erased, whatever its status."""
+    if referral.status != "closed":
+        referral.history.append(
+            ReferralEvent(actor="resident", from_status=referral.status, to_status="closed", outcome="declined")
+        )
+        referral.status, referral.outcome = "closed", "declined"
+    referral.contact_encrypted = None
+    referral.first_name = None
+    session.commit()
+    return referral

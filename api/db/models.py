@@ -1,0 +1,64 @@
+"""Referrals and their history. A referral holds a community area, never a street address, and its contact only
+encrypted (api/core/contact_box.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Referral(Base):
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(11), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    # A hash of the request body: the same key with another body is a client error, not a retry.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(2))
+    # The bot's conversation id (an HMAC for SMS), so STATUS and cancel find the resident's referral.
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    needs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    programs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    community_area: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    first_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    contact_method: Mapped[str] = mapped_column(String(16))
+    contact_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    safe_to_text: Mapped[bool] = mapped_column(Boolean)
+    safe_to_call: Mapped[bool] = mapped_column(Boolean)
+    safe_times: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    no_voicemail: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_text: Mapped[str] = mapped_column(Text)
+    consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    consent_scope: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    assignee_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+
+    history: Mapped[list[ReferralEvent]] = relationship(
+        back_populates="referral", order_by="ReferralEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class ReferralEvent(Base):
+    """One change of a referral's status: who, when, from what to what, with which outcome."""
+
+    __tablename__ = "referral_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(String(128))
+    from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+    referral: Mapped[Referral] = relationship(back_populates="history")

@@ -1,0 +1,45 @@
+"""What the action server sends to create a referral (after the resident said YES / SÍ)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class ConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=10, max_length=2000, description="The exact text the resident agreed to.")
+    at: datetime = Field(description="When the resident answered YES / SÍ.")
+    scope: str = Field(min_length=3, max_length=200, description="What the consent covers, e.g. 'contact by CSCC'.")
+
+
+class ReferralCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Literal["sms", "web"]
+    language: Literal["en", "es"]
+    conversation_id: str = Field(min_length=1, max_length=128)
+    needs: list[str] = Field(default_factory=list, max_length=10)
+    programs: list[str] = Field(default_factory=list, max_length=10)
+    community_area: str | None = Field(default=None, max_length=64)
+    first_name: str | None = Field(default=None, max_length=64)
+    contact_method: Literal["text", "call", "other_number", "self"]
+    # Web chat: the number as typed; SMS: sealed by the channel (only the api can open it). Never both.
+    contact: str | None = Field(default=None, max_length=40)
+    sealed_contact: str | None = Field(default=None, max_length=400)
+    safe_to_text: bool
+    safe_to_call: bool
+    safe_times: str | None = Field(default=None, max_length=200)
+    no_voicemail: bool = False
+    consent: ConsentIn
+
+    @model_validator(mode="after")
+    def _one_contact(self) -> ReferralCreate:
+        if self.contact and self.sealed_contact:
+            raise ValueError("send contact or sealed_contact, not both")
+        if self.contact_method != "self" and not (self.contact or self.sealed_contact):
+            raise ValueError("a contact is needed unless the resident will call the program themselves")
+        return self
