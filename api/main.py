@@ -17,8 +17,9 @@ from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from api.core.logging import log_requests
-from api.core.settings import ChatSettings
-from api.routes import chat, health, programs, web
+from api.core.settings import ChatSettings, DatabaseSettings
+from api.db.session import make_engine, make_sessionmaker
+from api.routes import chat, health, programs, referrals, web
 from knowledge.catalog import load_programs
 from knowledge.embedding import load_configured_model
 from knowledge.search import Searcher
@@ -35,6 +36,7 @@ def create_app(
     *,
     model: SentenceTransformer | None = None,
     chat_settings: ChatSettings | None = None,
+    database_settings: DatabaseSettings | None = None,
 ) -> FastAPI:
     """The app; tests may pass settings and an already loaded model so one model serves a whole test run."""
 
@@ -53,9 +55,13 @@ def create_app(
         )
         # Per-session counts in this process's memory, forgotten as their window passes; nothing is written down.
         app.state.chat_limiter = MovingWindowRateLimiter(MemoryStorage())
+        app.state.database = database_settings or DatabaseSettings()
+        app.state.db_engine = make_engine(app.state.database.database_url)
+        app.state.db_sessions = make_sessionmaker(app.state.db_engine)
         try:
             yield
         finally:
+            app.state.db_engine.dispose()
             await app.state.bot_client.aclose()
             app.state.searcher.close()
 
@@ -69,5 +75,6 @@ def create_app(
     app.include_router(health.router)
     app.include_router(programs.router)
     app.include_router(chat.router)
+    app.include_router(referrals.router)
     app.include_router(web.router)
     return app

@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from api.core.contact_box import new_key
 from api.core.contact_seal import new_keypair
 
 
@@ -34,6 +35,7 @@ def main(target: Path) -> None:
     wanted = {
         "NAVIGATOR_SERVICE_TOKEN": kept.get("NAVIGATOR_SERVICE_TOKEN") or secrets.token_urlsafe(32),
         "NAVIGATOR_SENDER_ID_KEY": kept.get("NAVIGATOR_SENDER_ID_KEY") or secrets.token_urlsafe(32),
+        "NAVIGATOR_REFERRAL_CONTACT_KEY": kept.get("NAVIGATOR_REFERRAL_CONTACT_KEY") or new_key(),
         "NAVIGATOR_CONTACT_PRIVATE_KEY": private,
         "NAVIGATOR_CONTACT_PUBLIC_KEY": public,
     }

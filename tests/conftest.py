@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from api.core.contact_box import new_key
+from api.core.settings import DatabaseSettings
 from knowledge.embedding import load_model
 from knowledge.search import Searcher
 from knowledge.settings import SearchSettings
@@ -45,10 +47,22 @@ def search_settings(tmp_path_factory: pytest.TempPathFactory) -> SearchSettings:
 
 
 @pytest.fixture(scope="session")
-def client(search_settings: SearchSettings, model) -> Iterator[TestClient]:
+def database_settings(tmp_path_factory: pytest.TempPathFactory) -> DatabaseSettings:
+    from api.db.migrate import upgrade
+
+    settings = DatabaseSettings(
+        database_url=f"sqlite:///{tmp_path_factory.mktemp('db') / 'navigator.db'}",
+        referral_contact_key=new_key(),
+    )
+    upgrade(settings.database_url)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def client(search_settings: SearchSettings, model, database_settings: DatabaseSettings) -> Iterator[TestClient]:
     from api.main import create_app
 
-    with TestClient(create_app(search_settings, model=model)) as test_client:
+    with TestClient(create_app(search_settings, model=model, database_settings=database_settings)) as test_client:
         yield test_client
 
 

@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -57,6 +58,9 @@ class ApiProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> ApiProcess:
+        # Its own database unless the test gives one: never the developer's var/navigator.db.
+        self._db_dir = tempfile.TemporaryDirectory(prefix="navigator-api-")
+        self.env.setdefault("NAVIGATOR_DATABASE_URL", f"sqlite:///{self._db_dir.name}/navigator.db")
         out = self.log.open("w") if self.log else subprocess.DEVNULL
         self.proc = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "python"), "-m", "api"],
@@ -77,6 +81,7 @@ class ApiProcess:
             self.proc.terminate()
             self.proc.wait(timeout=30)
             self.proc = None
+        self._db_dir.cleanup()
 
 
 class Stack:
@@ -109,6 +114,7 @@ class Stack:
             "NAVIGATOR_TRACKER_DB": str(self.workdir / "tracker.db"),
             "NAVIGATOR_QDRANT_PATH": str(self.workdir / "qdrant"),
             "NAVIGATOR_SMS_STATE_URL": f"sqlite:///{self.workdir / 'sms-state.db'}",
+            "NAVIGATOR_DATABASE_URL": f"sqlite:///{self.workdir / 'navigator.db'}",
             "NAVIGATOR_API_LOG_LEVEL": "warning",
             **self.overrides,
         }

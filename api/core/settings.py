@@ -86,6 +86,9 @@ class DatabaseSettings(BaseSettings):
         default="sqlite:///var/navigator.db",
         description="SQLAlchemy URL; PostgreSQL e.g. postgresql+psycopg://navigator@db:5432/navigator.",
     )
+    migrate_on_start: bool = Field(
+        default=True, description="`python -m api` applies Alembic migrations before serving (once, before workers)."
+    )
     referral_contact_key: SecretStr = Field(
         default=SecretStr(""),
         description="Key (base64, 32 bytes) encrypting referral contact details at rest; losing it loses them.",

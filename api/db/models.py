@@ -3,7 +3,7 @@ encrypted (api/core/contact_box.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -21,7 +21,9 @@ class Referral(Base):
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     # A hash of the request body: the same key with another body is a client error, not a retry.
     request_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC), server_default=func.now()
+    )
     channel: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(2))
     # The bot's conversation id (an HMAC for SMS), so STATUS and cancel find the resident's referral.
@@ -55,7 +57,9 @@ class ReferralEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC), server_default=func.now()
+    )
     actor: Mapped[str] = mapped_column(String(128))
     from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     to_status: Mapped[str] = mapped_column(String(20))

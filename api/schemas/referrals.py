@@ -43,3 +43,12 @@ class ReferralCreate(BaseModel):
         if self.contact_method != "self" and not (self.contact or self.sealed_contact):
             raise ValueError("a contact is needed unless the resident will call the program themselves")
         return self
+
+
+class ReferralReceipt(BaseModel):
+    """What the action server needs to tell the resident: the code, and where the referral stands."""
+
+    code: str
+    status: str
+    outcome: str | None
+    created_at: datetime
