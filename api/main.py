@@ -17,9 +17,9 @@ from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from api.core.logging import log_requests
-from api.core.settings import ChatSettings, DatabaseSettings
+from api.core.settings import AuthSettings, ChatSettings, DatabaseSettings
 from api.db.session import make_engine, make_sessionmaker
-from api.routes import chat, health, programs, referrals, web
+from api.routes import auth, chat, health, programs, referrals, web
 from knowledge.catalog import load_programs
 from knowledge.embedding import load_configured_model
 from knowledge.search import Searcher
@@ -37,6 +37,7 @@ def create_app(
     model: SentenceTransformer | None = None,
     chat_settings: ChatSettings | None = None,
     database_settings: DatabaseSettings | None = None,
+    auth_settings: AuthSettings | None = None,
 ) -> FastAPI:
     """The app; tests may pass settings and an already loaded model so one model serves a whole test run."""
 
@@ -58,6 +59,9 @@ def create_app(
         app.state.database = database_settings or DatabaseSettings()
         app.state.db_engine = make_engine(app.state.database.database_url)
         app.state.db_sessions = make_sessionmaker(app.state.db_engine)
+        app.state.auth = auth_settings or AuthSettings()
+        # Sign-in attempts per account, in memory (per process): enough to make guessing slow.
+        app.state.login_limiter = MovingWindowRateLimiter(MemoryStorage())
         try:
             yield
         finally:
@@ -76,5 +80,6 @@ def create_app(
     app.include_router(programs.router)
     app.include_router(chat.router)
     app.include_router(referrals.router)
+    app.include_router(auth.router)
     app.include_router(web.router)
     return app

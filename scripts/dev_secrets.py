@@ -36,6 +36,7 @@ def main(target: Path) -> None:
         "NAVIGATOR_SERVICE_TOKEN": kept.get("NAVIGATOR_SERVICE_TOKEN") or secrets.token_urlsafe(32),
         "NAVIGATOR_SENDER_ID_KEY": kept.get("NAVIGATOR_SENDER_ID_KEY") or secrets.token_urlsafe(32),
         "NAVIGATOR_REFERRAL_CONTACT_KEY": kept.get("NAVIGATOR_REFERRAL_CONTACT_KEY") or new_key(),
+        "NAVIGATOR_AUTH_SECRET": kept.get("NAVIGATOR_AUTH_SECRET") or secrets.token_urlsafe(48),
         "NAVIGATOR_CONTACT_PRIVATE_KEY": private,
         "NAVIGATOR_CONTACT_PUBLIC_KEY": public,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.core.contact_box import new_key
-from api.core.settings import DatabaseSettings
+from api.core.settings import AuthSettings, DatabaseSettings
 from knowledge.embedding import load_model
 from knowledge.search import Searcher
 from knowledge.settings import SearchSettings
@@ -62,7 +63,9 @@ def database_settings(tmp_path_factory: pytest.TempPathFactory) -> DatabaseSetti
 def client(search_settings: SearchSettings, model, database_settings: DatabaseSettings) -> Iterator[TestClient]:
     from api.main import create_app
 
-    with TestClient(create_app(search_settings, model=model, database_settings=database_settings)) as test_client:
+    auth = AuthSettings(auth_secret=secrets.token_urlsafe(32), token_minutes=15, login_rate_limit="5/minute")
+    app = create_app(search_settings, model=model, database_settings=database_settings, auth_settings=auth)
+    with TestClient(app) as test_client:
         yield test_client
 
 

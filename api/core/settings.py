@@ -93,3 +93,37 @@ class DatabaseSettings(BaseSettings):
         default=SecretStr(""),
         description="Key (base64, 32 bytes) encrypting referral contact details at rest; losing it loses them.",
     )
+
+
+class AuthSettings(BaseSettings):
+    """Staff sign-in: short-lived signed tokens, throttled logins, and the first admin `make run` creates."""
+
+    model_config = SettingsConfigDict(env_prefix="NAVIGATOR_", env_file=".env", extra="ignore")
+
+    auth_secret: SecretStr = Field(
+        default=SecretStr(""), description="Key signing staff tokens (32+ random bytes); empty = staff sign-in off."
+    )
+    token_minutes: int = Field(default=15, ge=1, le=240, description="How long a staff token is valid.")
+    login_rate_limit: str = Field(default="5/minute", description="Sign-in attempts per account (moving window).")
+    first_admin_email: str = Field(default="", description="`python -m api` creates this admin if it does not exist.")
+    first_admin_password: SecretStr = Field(default=SecretStr(""), description="Its password (12+ characters).")
+
+    @field_validator("auth_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value() and len(value.get_secret_value()) < 32:
+            raise ValueError("NAVIGATOR_AUTH_SECRET needs 32 or more random characters")
+        return value
+
+    @field_validator("login_rate_limit")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit such as '5/minute': {value!r}") from exc
+        return value
+
+    @property
+    def login_limit(self) -> limits.RateLimitItem:
+        return limits.parse(self.login_rate_limit)

@@ -66,3 +66,19 @@ class ReferralEvent(Base):
     outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
     referral: Mapped[Referral] = relationship(back_populates="history")
+
+
+class StaffUser(Base):
+    """An outreach worker, supervisor or admin. Passwords are kept only as Argon2 hashes."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC), server_default=func.now()
+    )
