@@ -80,6 +80,7 @@ def create_app(
     app.include_router(programs.router)
     app.include_router(chat.router)
     app.include_router(referrals.router)
+    app.include_router(referrals.audit_router)
     app.include_router(auth.router)
     app.include_router(web.router)
     return app

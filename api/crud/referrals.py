@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.core.contact_box import encrypt
 from api.core.contact_seal import open_sealed
-from api.db.models import Referral, ReferralEvent
+from api.db.models import AuditEntry, Referral, ReferralEvent, ReferralNote
 from api.schemas.referrals import ReferralCreate
 
 # Read aloud or typed from an SMS: no I/1/L, O/0, S/5, Z/2, B/8 to confuse.
@@ -130,3 +130,63 @@ def withdraw(session: Session, *, referral: Referral) -> Referral:
     referral.first_name = None
     session.commit()
     return referral
+
+
+def visible_to(referral: Referral, *, role: str, user_id: int) -> bool:
+    """Supervisors see every referral; outreach workers their own and unassigned ones; admins manage accounts."""
+    if role == "supervisor":
+        return True
+    return role == "outreach" and referral.assignee_id in (None, user_id)
+
+
+def list_referrals(
+    session: Session,
+    *,
+    role: str,
+    user_id: int,
+    status: str | None = None,
+    need: str | None = None,
+    community_area: str | None = None,
+    language: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Referral]:
+    query = select(Referral).order_by(Referral.created_at.desc(), Referral.id.desc())
+    if role == "outreach":
+        query = query.where((Referral.assignee_id.is_(None)) | (Referral.assignee_id == user_id))
+    elif role != "supervisor":
+        return []
+    if status:
+        query = query.where(Referral.status == status)
+    if community_area:
+        query = query.where(Referral.community_area == community_area)
+    if language:
+        query = query.where(Referral.language == language)
+    rows = list(session.scalars(query))
+    # needs is a JSON list: filtered here, the same way on SQLite and PostgreSQL.
+    if need:
+        rows = [r for r in rows if need in (r.needs or [])]
+    return rows[offset : offset + limit]
+
+
+def add_note(session: Session, *, referral: Referral, author_id: int, text: str) -> ReferralNote:
+    note = ReferralNote(referral_id=referral.id, author_id=author_id, text=text)
+    session.add(note)
+    session.commit()
+    return note
+
+
+def notes_of(session: Session, *, referral: Referral) -> list[ReferralNote]:
+    return list(session.scalars(select(ReferralNote).where(ReferralNote.referral_id == referral.id)))
+
+
+def audit(session: Session, *, actor: str, action: str, code: str | None, detail: str = "") -> None:
+    session.add(AuditEntry(actor=actor, action=action, referral_code=code, detail=detail[:200]))
+    session.commit()
+
+
+def audit_entries(session: Session, *, code: str | None = None, limit: int = 200) -> list[AuditEntry]:
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if code:
+        query = query.where(AuditEntry.referral_code == code)
+    return list(session.scalars(query))

@@ -1,18 +1,45 @@
 """Referrals. The action server creates them (service token, Idempotency-Key) after a resident's explicit YES;
-staff endpoints come with the console."""
+staff work them: the queue, a referral with its contact (every read audited), status, notes, assignment."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 
+from api.core.auth import require_role
+from api.core.contact_box import decrypt
 from api.core.contact_seal import SealBroken
 from api.core.security import Caller, security_settings
 from api.core.settings import SecuritySettings
-from api.crud.referrals import IdempotencyConflict, create_referral
+from api.crud.referrals import (
+    IdempotencyConflict,
+    InvalidTransition,
+    add_note,
+    audit,
+    audit_entries,
+    change_status,
+    create_referral,
+    get_referral,
+    list_referrals,
+    notes_of,
+    visible_to,
+)
+from api.crud.staff import get_staff
+from api.db.models import Referral, StaffUser
 from api.dependencies import DatabaseSettingsDep, SessionDep
-from api.schemas.referrals import ReferralCreate, ReferralReceipt
+from api.schemas.referrals import (
+    AssignIn,
+    AuditOut,
+    EventOut,
+    NoteIn,
+    NoteOut,
+    ReferralCreate,
+    ReferralDetail,
+    ReferralReceipt,
+    ReferralSummary,
+    StatusChange,
+)
 
 router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
 
@@ -60,3 +87,115 @@ def create(
     return ReferralReceipt(
         code=referral.code, status=referral.status, outcome=referral.outcome, created_at=referral.created_at
     )
+
+
+Supervisor = Annotated[StaffUser, Depends(require_role("supervisor"))]
+Worker = Annotated[StaffUser, Depends(require_role("outreach", "supervisor"))]
+
+
+def actor(user: StaffUser) -> str:
+    return f"staff:{user.id}"
+
+
+def visible_referral(session: SessionDep, code: str, user: Worker) -> Referral:
+    referral = get_referral(session, code=code)
+    if referral is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No referral with this code.")
+    if not visible_to(referral, role=user.role, user_id=user.id):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "This referral is assigned to someone else.")
+    return referral
+
+
+Visible = Annotated[Referral, Depends(visible_referral)]
+
+
+def summary(referral: Referral) -> ReferralSummary:
+    return ReferralSummary.model_validate(referral, from_attributes=True)
+
+
+@router.get("")
+def queue(
+    session: SessionDep,
+    user: Worker,
+    referral_status: Annotated[str | None, Query(alias="status", max_length=20)] = None,
+    need: Annotated[str | None, Query(max_length=64)] = None,
+    community_area: Annotated[str | None, Query(max_length=64)] = None,
+    language: Annotated[Literal["en", "es"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[ReferralSummary]:
+    rows = list_referrals(
+        session, role=user.role, user_id=user.id, status=referral_status, need=need,
+        community_area=community_area, language=language, limit=limit, offset=offset,
+    )  # fmt: skip
+    return [summary(r) for r in rows]
+
+
+@router.get("/{code}")
+def detail(referral: Visible, session: SessionDep, user: Worker, database: DatabaseSettingsDep) -> ReferralDetail:
+    key = database.referral_contact_key.get_secret_value()
+    contact = decrypt(referral.contact_encrypted, key) if referral.contact_encrypted and key else None
+    # Every read of contact details is on the record.
+    audit(session, actor=actor(user), action="read_contact", code=referral.code)
+    return ReferralDetail(
+        **summary(referral).model_dump(),
+        first_name=referral.first_name,
+        contact_method=referral.contact_method,
+        contact=contact,
+        consent_text=referral.consent_text,
+        consent_at=referral.consent_at,
+        consent_scope=referral.consent_scope,
+        history=[EventOut.model_validate(e, from_attributes=True) for e in referral.history],
+        notes=[NoteOut.model_validate(n, from_attributes=True) for n in notes_of(session, referral=referral)],
+    )
+
+
+@router.post("/{code}/status")
+def set_status(body: StatusChange, referral: Visible, session: SessionDep, user: Worker) -> ReferralSummary:
+    if body.status == "assigned" and user.role != "supervisor":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Only a supervisor assigns referrals.")
+    before = referral.status
+    try:
+        change_status(session, referral=referral, to_status=body.status, actor=actor(user), outcome=body.outcome)
+    except InvalidTransition as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    audit(session, actor=actor(user), action="status", code=referral.code, detail=f"{before} -> {body.status}")
+    return summary(referral)
+
+
+@router.post("/{code}/notes", status_code=status.HTTP_201_CREATED)
+def note(body: NoteIn, referral: Visible, session: SessionDep, user: Worker) -> NoteOut:
+    created = add_note(session, referral=referral, author_id=user.id, text=body.text)
+    audit(session, actor=actor(user), action="note", code=referral.code)
+    return NoteOut.model_validate(created, from_attributes=True)
+
+
+@router.post("/{code}/assign")
+def assign(body: AssignIn, code: str, session: SessionDep, user: Supervisor) -> ReferralSummary:
+    referral = get_referral(session, code=code)
+    if referral is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No referral with this code.")
+    assignee = get_staff(session, user_id=body.assignee_id)
+    if assignee is None or not assignee.active or assignee.role not in ("outreach", "supervisor"):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "assignee_id is not an active outreach worker.")
+    try:
+        change_status(session, referral=referral, to_status="assigned", actor=actor(user))
+    except InvalidTransition as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    referral.assignee_id = assignee.id
+    session.commit()
+    audit(session, actor=actor(user), action="assign", code=referral.code, detail=f"to staff:{assignee.id}")
+    return summary(referral)
+
+
+audit_router = APIRouter(prefix="/api/v1/audit", tags=["referrals"])
+
+
+@audit_router.get("")
+def audit_log(
+    session: SessionDep,
+    user: Supervisor,
+    code: Annotated[str | None, Query(max_length=11)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[AuditOut]:
+    return [AuditOut.model_validate(e, from_attributes=True) for e in audit_entries(session, code=code, limit=limit)]

@@ -52,3 +52,74 @@ class ReferralReceipt(BaseModel):
     status: str
     outcome: str | None
     created_at: datetime
+
+
+class EventOut(BaseModel):
+    at: datetime
+    actor: str
+    from_status: str | None
+    to_status: str
+    outcome: str | None
+
+
+class NoteOut(BaseModel):
+    at: datetime
+    author_id: int
+    text: str
+
+
+class ReferralSummary(BaseModel):
+    """A row of the queue: no contact details."""
+
+    code: str
+    created_at: datetime
+    channel: str
+    language: str
+    needs: list[str]
+    programs: list[str]
+    community_area: str | None
+    status: str
+    outcome: str | None
+    assignee_id: int | None
+    safe_to_text: bool
+    safe_to_call: bool
+    safe_times: str | None
+    no_voicemail: bool
+
+
+class ReferralDetail(ReferralSummary):
+    first_name: str | None
+    contact_method: str
+    contact: str | None
+    consent_text: str
+    consent_at: datetime
+    consent_scope: str
+    history: list[EventOut]
+    notes: list[NoteOut]
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["assigned", "contacted", "connected", "unable_to_reach", "declined", "closed"]
+    outcome: Literal["served", "unreachable", "declined", "no_capacity", "redirected"] | None = None
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    assignee_id: int
+
+
+class AuditOut(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    referral_code: str | None
+    detail: str

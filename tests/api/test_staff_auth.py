@@ -12,18 +12,9 @@ from sqlalchemy import select
 
 from api.crud.staff import StaffError, create_staff
 from api.db.models import StaffUser
-from api.db.session import make_engine, make_sessionmaker
 from tests.conftest import ROOT
 
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def db(database_settings):
-    engine = make_engine(database_settings.database_url)
-    with make_sessionmaker(engine)() as session:
-        yield session
-    engine.dispose()
 
 
 def new_user(db, role="outreach", password=PASSWORD) -> StaffUser:
