@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections import Counter
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -190,3 +192,16 @@ def audit_entries(session: Session, *, code: str | None = None, limit: int = 200
     if code:
         query = query.where(AuditEntry.referral_code == code)
     return list(session.scalars(query))
+
+
+def needs_by_area_and_week(session: Session, *, since: datetime) -> list[tuple[str, str, date, int]]:
+    """(need, community area, week's Monday, referrals) for referrals created since then; aggregate only."""
+    counts: Counter[tuple[str, str, date]] = Counter()
+    for created_at, needs, area in session.execute(
+        select(Referral.created_at, Referral.needs, Referral.community_area).where(Referral.created_at >= since)
+    ):
+        day = created_at.date()
+        monday = day - timedelta(days=day.weekday())
+        for need in needs or ["unknown"]:
+            counts[(need, area or "unknown", monday)] += 1
+    return sorted(((n, a, w, c) for (n, a, w), c in counts.items()), key=lambda row: (row[2], row[0], row[1]))

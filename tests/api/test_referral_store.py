@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import inspect, text
@@ -23,7 +22,7 @@ from api.crud.referrals import (
 )
 from api.db.migrate import downgrade, upgrade
 from api.db.session import make_engine, make_sessionmaker
-from api.schemas.referrals import ReferralCreate
+from tests.api.factories import referral_request
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 KEY = new_key()
@@ -60,31 +59,6 @@ def session(database_url):
     with make_sessionmaker(engine)() as session:
         yield session
     engine.dispose()
-
-
-def referral_request(**changes) -> ReferralCreate:
-    data = {
-        "channel": "web",
-        "language": "es",
-        "conversation_id": "web-" + uuid.uuid4().hex,
-        "needs": ["food"],
-        "programs": ["chi-001"],
-        "community_area": "SOUTH LAWNDALE",
-        "first_name": "Ana",
-        "contact_method": "text",
-        "contact": "+17735550123",
-        "safe_to_text": True,
-        "safe_to_call": False,
-        "safe_times": "after 6 pm",
-        "no_voicemail": True,
-        "consent": {
-            "text": "CSCC outreach may text you within 2 business days ... Reply YES to agree.",
-            "at": datetime(2026, 11, 25, 18, 0, tzinfo=UTC).isoformat(),
-            "scope": "contact by CSCC outreach about this need",
-        },
-    }
-    data.update(changes)
-    return ReferralCreate.model_validate(data)
 
 
 def test_migrations_apply_from_empty_and_roll_back(database_url):

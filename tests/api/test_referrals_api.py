@@ -11,7 +11,7 @@ from api.core import security
 from api.core.contact_box import decrypt
 from api.core.contact_seal import new_keypair
 from api.db.session import make_engine
-from tests.api.test_referral_store import referral_request
+from tests.api.factories import referral_request
 
 TOKEN = "service-token-for-tests"
 PRIVATE, PUBLIC = new_keypair()

@@ -5,39 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
-from api.core import security
-from tests.api.test_referral_store import referral_request
-from tests.api.test_staff_auth import PASSWORD, new_user, sign_in
-
-SERVICE = "service-token-for-staff-tests"
-
-
-@pytest.fixture
-def people(client, db, monkeypatch):
-    monkeypatch.setenv("NAVIGATOR_SERVICE_TOKEN", SERVICE)
-    security.security_settings.cache_clear()
-    users = {
-        role: new_user(db, role=role.split("-")[0]) for role in ("outreach", "outreach-other", "supervisor", "admin")
-    }
-    headers = {
-        name: {"Authorization": f"Bearer {sign_in(client, user.email, PASSWORD).json()['access_token']}"}
-        for name, user in users.items()
-    }
-    headers["anonymous"] = {}
-    headers["service"] = {"Authorization": f"Bearer {SERVICE}"}
-    yield users, headers
-    security.security_settings.cache_clear()
-
-
-def new_referral(client, headers, **changes) -> str:
-    body = referral_request(**changes).model_dump(mode="json")
-    answer = client.post(
-        "/api/v1/referrals", json=body, headers={**headers["service"], "Idempotency-Key": uuid.uuid4().hex}
-    )
-    assert answer.status_code == 201
-    return answer.json()["code"]
+from tests.api.factories import new_referral, referral_request
 
 
 def test_authorization_matrix(client, people):

@@ -10,21 +10,10 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from api.crud.staff import StaffError, create_staff
+from api.crud.staff import StaffError
 from api.db.models import StaffUser
+from tests.api.factories import PASSWORD, new_user, sign_in
 from tests.conftest import ROOT
-
-PASSWORD = "correct horse battery staple"
-
-
-def new_user(db, role="outreach", password=PASSWORD) -> StaffUser:
-    return create_staff(
-        db, email=f"{uuid.uuid4().hex[:8]}@cscc.example", display_name="A", role=role, password=password
-    )
-
-
-def sign_in(client, email, password=PASSWORD):
-    return client.post("/api/v1/auth/token", data={"username": email, "password": password})
 
 
 def test_a_password_is_kept_only_as_an_argon2_hash(db):
