@@ -9,6 +9,15 @@ from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def rate_limit(value: str) -> str:
+    """A rate limit as the `limits` library reads it ('20/minute'), or a clear error."""
+    try:
+        limits.parse(value)
+    except ValueError as exc:
+        raise ValueError(f"not a rate limit such as '20/minute': {value!r}") from exc
+    return value
+
+
 class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NAVIGATOR_API_", env_file=".env", extra="ignore")
 
@@ -61,11 +70,7 @@ class ChatSettings(BaseSettings):
     @classmethod
     def _parses(cls, value: str) -> str:
         # Refuse a typo at start-up rather than on a resident's first message.
-        try:
-            limits.parse(value)
-        except ValueError as exc:
-            raise ValueError(f"not a rate limit such as '20/minute': {value!r}") from exc
-        return value
+        return rate_limit(value)
 
     @property
     def rate_limit(self) -> limits.RateLimitItem:
@@ -118,11 +123,7 @@ class AuthSettings(BaseSettings):
     @field_validator("login_rate_limit")
     @classmethod
     def _parses(cls, value: str) -> str:
-        try:
-            limits.parse(value)
-        except ValueError as exc:
-            raise ValueError(f"not a rate limit such as '5/minute': {value!r}") from exc
-        return value
+        return rate_limit(value)
 
     @property
     def login_limit(self) -> limits.RateLimitItem:

@@ -13,6 +13,11 @@ class Base(DeclarativeBase):
     pass
 
 
+def timestamp() -> Mapped[datetime]:
+    """When a row was made: set in Python (UTC, timezone-aware), with the database's clock as a fallback."""
+    return mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC), server_default=func.now())
+
+
 class Referral(Base):
     __tablename__ = "referrals"
 
@@ -21,9 +26,7 @@ class Referral(Base):
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     # A hash of the request body: the same key with another body is a client error, not a retry.
     request_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=lambda: datetime.now(UTC), server_default=func.now()
-    )
+    created_at: Mapped[datetime] = timestamp()
     channel: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(2))
     # The bot's conversation id (an HMAC for SMS), so STATUS and cancel find the resident's referral.
@@ -57,9 +60,7 @@ class ReferralEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=lambda: datetime.now(UTC), server_default=func.now()
-    )
+    at: Mapped[datetime] = timestamp()
     actor: Mapped[str] = mapped_column(String(128))
     from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     to_status: Mapped[str] = mapped_column(String(20))
@@ -79,9 +80,7 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=lambda: datetime.now(UTC), server_default=func.now()
-    )
+    created_at: Mapped[datetime] = timestamp()
 
 
 class ReferralNote(Base):
@@ -89,9 +88,7 @@ class ReferralNote(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=lambda: datetime.now(UTC), server_default=func.now()
-    )
+    at: Mapped[datetime] = timestamp()
     author_id: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
 
@@ -102,9 +99,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=lambda: datetime.now(UTC), server_default=func.now()
-    )
+    at: Mapped[datetime] = timestamp()
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(40))
     referral_code: Mapped[str | None] = mapped_column(String(11), nullable=True, index=True)
