@@ -26,6 +26,9 @@ class ProgramSummary:
     summary: str
     # Chosen by the api (knowledge.sms.contact), the same rule the catalog's one-segment check uses.
     contact: str
+    contact_kind: str  # phone, text, website or none: which of the fields below the contact is
+    text_line: str | None
+    website: str | None
     distance_km: float | None
     open_now: bool | None
     categories: list[str] = field(default_factory=list)
@@ -37,6 +40,9 @@ class ProgramSummary:
             short_name=data["short_name"],
             summary=data["summary"],
             contact=data["contact"],
+            contact_kind=data["contact_kind"],
+            text_line=(data.get("text_line") or {}).get("number"),
+            website=data.get("website"),
             distance_km=data.get("distance_km"),
             open_now=data.get("open_now"),
             categories=list(data.get("categories", [])),

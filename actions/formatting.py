@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from actions.api_client import ProgramSummary
@@ -10,9 +9,6 @@ from knowledge.sms import gsm7_length, to_gsm7
 
 # Three segments of a concatenated SMS hold 153 GSM-7 characters each.
 MAX_CHARS = 3 * 153
-# knowledge.sms.contact gives a phone, "text <number>" or a bare website.
-PHONE = re.compile(r"\+?1?[\d\-(). ]{7,}\d")
-WEBSITE = re.compile(r"[\w.-]+\.[a-z]{2,}(/\S*)?")
 
 TEXT = {
     "open": {"en": "open now", "es": "abierto ahora"},
@@ -95,9 +91,9 @@ def program_cards(
                 "name": p.short_name,
                 "summary": p.summary,
                 "contact": p.contact,
-                "phone": p.contact if PHONE.fullmatch(p.contact) else None,
-                "text_line": p.contact.split(" ", 1)[1] if p.contact.startswith(f"{t('text', lang)} ") else None,
-                "website": f"https://{p.contact}" if p.contact and WEBSITE.fullmatch(p.contact) else None,
+                "phone": p.contact if p.contact_kind == "phone" else None,
+                "text_line": p.text_line if p.contact_kind == "text" else None,
+                "website": p.website if p.contact_kind == "website" else None,
                 "distance_km": p.distance_km,
                 "open_now": p.open_now,
             }

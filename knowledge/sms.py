@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from knowledge.schema import Program
@@ -25,10 +25,14 @@ _REPLACEMENTS = {
 }  # fmt: skip
 
 
+def is_gsm7(text: str) -> bool:
+    return all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text)
+
+
 def _gsm7_char(ch: str) -> str | None:
     """ch in GSM-7 (one or more characters), or None when GSM-7 has nothing like it."""
     ch = _REPLACEMENTS.get(ch, ch)
-    if all(c in GSM7_BASIC or c in GSM7_EXTENDED for c in ch):
+    if is_gsm7(ch):
         return ch
     base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
     return base if base and all(c in GSM7_BASIC for c in base) else None
@@ -43,16 +47,30 @@ def gsm7_length(text: str) -> int:
     return sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
 
 
-def contact(program: Program, lang: str) -> str:
-    """How a list shows the way to reach a program: its first voice number, else its text line, else its website.
+ContactKind = Literal["phone", "text", "website", "none"]
 
-    The one place this is decided: the validator's one-segment check and the bot's lists must agree on it.
+
+def contact_kind(program: Program) -> ContactKind:
+    """Which way a list shows to reach a program: its first voice number, else its text line, else its website.
+
+    The one place this is decided: the validator's one-segment check, the bot's lists and the web chat's cards
+    must agree on it.
     """
     if program.primary_phone is not None:
-        return program.primary_phone.number
+        return "phone"
     if program.text_line is not None:
+        return "text"
+    return "website" if program.website is not None else "none"
+
+
+def contact(program: Program, lang: str) -> str:
+    """That way as a list line shows it: '312-555-0100', 'text 741741', 'example.org/help'."""
+    kind = contact_kind(program)
+    if kind == "phone":
+        return program.primary_phone.number
+    if kind == "text":
         return ("texto " if lang == "es" else "text ") + program.text_line.number
-    if program.website is not None:
+    if kind == "website":
         return str(program.website).removeprefix("https://").removeprefix("http://").rstrip("/")
     return ""
 
@@ -76,10 +94,6 @@ def for_sms(text: str) -> str:
     if any(ch.isalpha() and _gsm7_char(ch) is None for ch in text):
         return text
     return to_gsm7(text)
-
-
-def is_gsm7(text: str) -> bool:
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text)
 
 
 def segments(text: str) -> int:

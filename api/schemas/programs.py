@@ -11,7 +11,7 @@ from knowledge.catalog import Taxonomy
 from knowledge.geo import community_areas
 from knowledge.schema import Localized, Program
 from knowledge.search import Hit
-from knowledge.sms import contact, sms_line
+from knowledge.sms import ContactKind, contact, contact_kind, sms_line
 
 Lang = Literal["en", "es"]
 
@@ -83,6 +83,8 @@ class ProgramOut(BaseModel):
     sms: str
     # What a numbered list shows to reach the program (first voice number, else text line, else website).
     contact: str
+    # Which of phones[0], text_line or website that is, so a screen can link it without parsing the text.
+    contact_kind: ContactKind
     categories: list[str]
     category_labels: list[CategoryOut]
     audiences: list[str]
@@ -116,6 +118,7 @@ class ProgramOut(BaseModel):
             description=program.description.get(lang),
             sms=sms_line(program, lang),
             contact=contact(program, lang),
+            contact_kind=contact_kind(program),
             categories=list(program.categories),
             category_labels=[CategoryOut(slug=c, label=taxonomy.label(c, lang)) for c in program.categories],
             audiences=list(program.audiences),
