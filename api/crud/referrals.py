@@ -164,10 +164,10 @@ def list_referrals(
         query = query.where(Referral.community_area == community_area)
     if language:
         query = query.where(Referral.language == language)
-    rows = list(session.scalars(query))
-    # needs is a JSON list: filtered here, the same way on SQLite and PostgreSQL.
-    if need:
-        rows = [r for r in rows if need in (r.needs or [])]
+    if not need:
+        return list(session.scalars(query.limit(limit).offset(offset)))
+    # needs is a JSON list: filtered here, the same way on SQLite and PostgreSQL, then paged.
+    rows = [r for r in session.scalars(query) if need in (r.needs or [])]
     return rows[offset : offset + limit]
 
 
@@ -183,8 +183,8 @@ def notes_of(session: Session, *, referral: Referral) -> list[ReferralNote]:
 
 
 def audit(session: Session, *, actor: str, action: str, code: str | None, detail: str = "") -> None:
+    """Record an entry in the caller's transaction: it is committed with the change it describes, or not at all."""
     session.add(AuditEntry(actor=actor, action=action, referral_code=code, detail=detail[:200]))
-    session.commit()
 
 
 def audit_entries(session: Session, *, code: str | None = None, limit: int = 200) -> list[AuditEntry]:

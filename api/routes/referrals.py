@@ -97,10 +97,14 @@ def actor(user: StaffUser) -> str:
     return f"staff:{user.id}"
 
 
-def visible_referral(session: SessionDep, code: str, user: Worker) -> Referral:
+def referral_or_404(session: SessionDep, code: str) -> Referral:
     referral = get_referral(session, code=code)
     if referral is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No referral with this code.")
+    return referral
+
+
+def visible_referral(referral: Annotated[Referral, Depends(referral_or_404)], user: Worker) -> Referral:
     if not visible_to(referral, role=user.role, user_id=user.id):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "This referral is assigned to someone else.")
     return referral
@@ -137,6 +141,7 @@ def detail(referral: Visible, session: SessionDep, user: Worker, database: Datab
     contact = decrypt(referral.contact_encrypted, key) if referral.contact_encrypted and key else None
     # Every read of contact details is on the record.
     audit(session, actor=actor(user), action="read_contact", code=referral.code)
+    session.commit()
     return ReferralDetail(
         **summary(referral).model_dump(),
         first_name=referral.first_name,
@@ -154,37 +159,35 @@ def detail(referral: Visible, session: SessionDep, user: Worker, database: Datab
 def set_status(body: StatusChange, referral: Visible, session: SessionDep, user: Worker) -> ReferralSummary:
     if body.status == "assigned" and user.role != "supervisor":
         raise HTTPException(status.HTTP_403_FORBIDDEN, "Only a supervisor assigns referrals.")
-    before = referral.status
+    audit(session, actor=actor(user), action="status", code=referral.code, detail=f"{referral.status} -> {body.status}")
     try:
         change_status(session, referral=referral, to_status=body.status, actor=actor(user), outcome=body.outcome)
     except InvalidTransition as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    audit(session, actor=actor(user), action="status", code=referral.code, detail=f"{before} -> {body.status}")
     return summary(referral)
 
 
 @router.post("/{code}/notes", status_code=status.HTTP_201_CREATED)
 def note(body: NoteIn, referral: Visible, session: SessionDep, user: Worker) -> NoteOut:
-    created = add_note(session, referral=referral, author_id=user.id, text=body.text)
     audit(session, actor=actor(user), action="note", code=referral.code)
+    created = add_note(session, referral=referral, author_id=user.id, text=body.text)
     return NoteOut.model_validate(created, from_attributes=True)
 
 
 @router.post("/{code}/assign")
-def assign(body: AssignIn, code: str, session: SessionDep, user: Supervisor) -> ReferralSummary:
-    referral = get_referral(session, code=code)
-    if referral is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No referral with this code.")
+def assign(
+    body: AssignIn, referral: Annotated[Referral, Depends(referral_or_404)], session: SessionDep, user: Supervisor
+) -> ReferralSummary:
     assignee = get_staff(session, user_id=body.assignee_id)
     if assignee is None or not assignee.active or assignee.role not in ("outreach", "supervisor"):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "assignee_id is not an active outreach worker.")
+    # Assignee, status and audit entry are committed together by change_status, or not at all.
+    referral.assignee_id = assignee.id
+    audit(session, actor=actor(user), action="assign", code=referral.code, detail=f"to staff:{assignee.id}")
     try:
         change_status(session, referral=referral, to_status="assigned", actor=actor(user))
     except InvalidTransition as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    referral.assignee_id = assignee.id
-    session.commit()
-    audit(session, actor=actor(user), action="assign", code=referral.code, detail=f"to staff:{assignee.id}")
     return summary(referral)
 
 
