@@ -26,8 +26,7 @@ def read_env(path: Path) -> dict[str, str]:
 
 
 def main(target: Path) -> None:
-    given = {**read_env(Path(".env")), **{k: v for k, v in os.environ.items() if v}}
-    given = {k: v for k, v in given.items() if v}
+    given = {k: v for k, v in {**read_env(Path(".env")), **os.environ}.items() if v}
     kept = read_env(target)
     private, public = kept.get("NAVIGATOR_CONTACT_PRIVATE_KEY"), kept.get("NAVIGATOR_CONTACT_PUBLIC_KEY")
     if not (private and public):
