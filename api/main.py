@@ -19,7 +19,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from api.core.logging import log_requests
 from api.core.settings import AuthSettings, ChatSettings, DatabaseSettings
 from api.db.session import make_engine, make_sessionmaker
-from api.routes import auth, chat, health, programs, referrals, reports, web
+from api.routes import auth, chat, health, programs, referrals, reports, resident_referrals, web
 from knowledge.catalog import load_programs
 from knowledge.embedding import load_configured_model
 from knowledge.search import Searcher
@@ -81,6 +81,7 @@ def create_app(
     app.include_router(chat.router)
     app.include_router(referrals.router)
     app.include_router(referrals.audit_router)
+    app.include_router(resident_referrals.router)
     app.include_router(reports.router)
     app.include_router(auth.router)
     app.include_router(web.router)

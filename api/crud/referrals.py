@@ -134,6 +134,16 @@ def withdraw(session: Session, *, referral: Referral) -> Referral:
     return referral
 
 
+def referrals_of_conversation(session: Session, *, conversation_id: str) -> list[Referral]:
+    """A resident's referrals, newest first: what STATUS reports and CANCEL REFERRAL withdraws."""
+    query = (
+        select(Referral)
+        .where(Referral.conversation_id == conversation_id)
+        .order_by(Referral.created_at.desc(), Referral.id.desc())
+    )
+    return list(session.scalars(query))
+
+
 def visible_to(referral: Referral, *, role: str, user_id: int) -> bool:
     """Supervisors see every referral; outreach workers their own and unassigned ones; admins manage accounts."""
     if role == "supervisor":

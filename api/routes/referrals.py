@@ -84,6 +84,10 @@ def create(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "sealed_contact could not be opened.") from exc
     if not created:
         response.status_code = status.HTTP_200_OK
+    return receipt(referral)
+
+
+def receipt(referral: Referral) -> ReferralReceipt:
     return ReferralReceipt(
         code=referral.code, status=referral.status, outcome=referral.outcome, created_at=referral.created_at
     )

@@ -191,6 +191,8 @@ class PlaceOut(BaseModel):
     lat: float
     lon: float
     community_area: int | None
+    # The area's name, which is what a referral records (never the street or the point).
+    community_area_name: str | None = None
 
 
 class SearchResponse(BaseModel):
