@@ -19,6 +19,21 @@ class BadPlace(ValueError):
     """The api did not know the place; the message is safe to show."""
 
 
+class ReferralRejected(ValueError):
+    """The api refused a referral for good (4xx): retrying the same request can never succeed."""
+
+
+@dataclass(frozen=True)
+class ReferralReceipt:
+    code: str
+    status: str
+    outcome: str | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReferralReceipt:
+        return cls(code=data["code"], status=data["status"], outcome=data.get("outcome"))
+
+
 @dataclass(frozen=True)
 class ProgramSummary:
     id: str
@@ -61,22 +76,24 @@ class NavigatorApi:
         self._client = httpx.Client(
             base_url=settings.api_url, timeout=settings.api_timeout_s, headers=headers, transport=transport
         )
-        self._get = retry(
+        self._request = retry(
             retry=retry_if_exception(_transient),
             stop=stop_after_attempt(settings.api_retries + 1),
             wait=wait_exponential(multiplier=0.1, max=1.0),
             reraise=True,
-        )(self._get_once)
+        )(self._request_once)
 
-    def _get_once(self, path: str, params: dict[str, Any]) -> httpx.Response:
-        response = self._client.get(path, params=params)
+    def _request_once(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        response = self._client.request(method, path, **kwargs)
         if response.status_code >= 500:
             response.raise_for_status()
         return response
 
-    def _call(self, path: str, params: dict[str, Any]) -> httpx.Response:
+    def _call(
+        self, path: str, params: dict[str, Any] | None = None, *, method: str = "GET", **kwargs: Any
+    ) -> httpx.Response:
         try:
-            return self._get(path, params)
+            return self._request(method, path, params=params, **kwargs)
         except httpx.HTTPError as exc:
             raise ApiUnavailable(type(exc).__name__) from exc
 
@@ -106,6 +123,37 @@ class NavigatorApi:
         if response.status_code != 200:
             raise ApiUnavailable(f"status {response.status_code}")
         return response.json()
+
+    def community_area(self, near: str) -> str | None:
+        """The community area's name for a place the resident gave (what a referral keeps instead of the place)."""
+        response = self._call("/api/v1/programs/search", {"q": "help", "near": near[:100], "limit": 1})
+        if response.status_code != 200:
+            return None
+        return ((response.json().get("near") or {}).get("community_area_name")) or None
+
+    def create_referral(self, body: dict[str, Any], *, idempotency_key: str) -> ReferralReceipt:
+        """Send a consented referral; the same key may be sent any number of times and creates one referral."""
+        response = self._call(
+            "/api/v1/referrals", method="POST", json=body, headers={"Idempotency-Key": idempotency_key}
+        )
+        if response.status_code in (200, 201):
+            return ReferralReceipt.from_json(response.json())
+        if response.status_code in (401, 403, 503) or response.status_code == 429:
+            # A token being rotated or referrals not yet configured: the request stays queued and is sent later.
+            raise ApiUnavailable(f"status {response.status_code}")
+        raise ReferralRejected(f"status {response.status_code}")
+
+    def referrals_of(self, conversation_id: str) -> list[ReferralReceipt]:
+        response = self._call(f"/api/v1/conversations/{conversation_id}/referrals")
+        if response.status_code != 200:
+            raise ApiUnavailable(f"status {response.status_code}")
+        return [ReferralReceipt.from_json(r) for r in response.json()]
+
+    def withdraw_referrals(self, conversation_id: str) -> list[ReferralReceipt]:
+        response = self._call(f"/api/v1/conversations/{conversation_id}/referrals/withdraw", method="POST")
+        if response.status_code != 200:
+            raise ApiUnavailable(f"status {response.status_code}")
+        return [ReferralReceipt.from_json(r) for r in response.json()]
 
     def close(self) -> None:
         self._client.close()

@@ -14,10 +14,13 @@ TEXT = {
     "open": {"en": "open now", "es": "abierto ahora"},
     "text": {"en": "text", "es": "texto"},
     "footer": {
-        "en": "Reply {first}-{last} for details, MORE for more.",
-        "es": "Responda {first}-{last} para detalles, MAS para ver mas.",
+        "en": "Reply {first}-{last} for details, MORE for more, CONNECT to have someone contact you.",
+        "es": "Responda {first}-{last} para detalles, MAS para ver mas, CONECTAR para que le contacten.",
     },
-    "footer_last": {"en": "Reply {first}-{last} for details.", "es": "Responda {first}-{last} para detalles."},
+    "footer_last": {
+        "en": "Reply {first}-{last} for details, CONNECT to have someone contact you.",
+        "es": "Responda {first}-{last} para detalles, CONECTAR para que le contacten.",
+    },
     "none": {
         "en": "I found no program for that. Try other words, or call 211 (24/7) for help.",
         "es": "No encontre programas para eso. Pruebe con otras palabras o llame al 211 (24 horas).",

@@ -69,7 +69,12 @@ def run_search(
         json_message=program_cards(page, lang, first_number=offset + 1, more=more, ask_place=ask_place),
     )
     shown = [p.id for p in programs[: offset + per_page]]
-    return [SlotSet("need", need), SlotSet("results", shown), SlotSet("offset", float(offset))]
+    return [
+        SlotSet("need", need),
+        SlotSet("results", shown),
+        SlotSet("offset", float(offset)),
+        SlotSet("chosen_program", None),
+    ]
 
 
 class ActionSearchPrograms(Action):
@@ -151,7 +156,8 @@ class ActionProgramDetails(Action):
         if program is None:
             return unavailable(dispatcher)
         dispatcher.utter_message(text=details_message(program, lang))
-        return []
+        # A referral asked for now is about this program.
+        return [SlotSet("chosen_program", program["id"])]
 
 
 __all__ = ["ActionProgramDetails", "ActionSearchPrograms", "ActionSetLocation", "ActionShowMore", "ProgramSummary"]

@@ -18,6 +18,14 @@ class ActionsSettings(BaseSettings):
     api_timeout_s: float = Field(4.0, gt=0, description="Per-request timeout; the resident is waiting.")
     api_retries: int = Field(2, ge=0, le=5, description="Retries on connection errors and 5xx.")
     results_per_page: int = Field(3, ge=1, le=5)
+    # Referrals. A typed number is sealed to the api's public key at once (bot/channels/privacy.py).
+    contact_public_key: str = Field("", description="Public key (base64) sealing numbers for the api.")
+    referral_outbox: str = Field(
+        "var/referral-outbox.db", description="SQLite file keeping consented referrals until the api confirms them."
+    )
+    referral_retry_s: float = Field(15.0, gt=0, description="Seconds between attempts to send queued referrals.")
+    referral_response_days: int = Field(2, ge=1, le=30, description="Business days outreach promises to answer in.")
+    retention_days: int = Field(180, ge=1, description="Days contact details are kept after a referral closes.")
 
     class Config:
         env_prefix = "NAVIGATOR_"

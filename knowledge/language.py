@@ -37,6 +37,10 @@ _EN_MARKERS = frozenset(
 )
 
 
+# Spelled the same and common in both: an English "NO" to a yes/no question must not switch a resident to Spanish.
+_SHARED = frozenset({"no"})
+
+
 def fold(text: str) -> str:
     """Lowercase without accents: 'Inmigración' -> 'inmigracion'. Keeps ñ distinct only through context."""
     text = unicodedata.normalize("NFKD", text)
@@ -51,7 +55,7 @@ def detect_language(text: str, default: Lang = "en") -> Lang:
     """'es' or 'en' from function words and Spanish letters; short or unclear text keeps the default."""
     if re.search(r"[ñ¿¡áéíóú]", text.lower()):
         return "es"
-    tokens = words(text)
+    tokens = [t for t in words(text) if t not in _SHARED]
     es = sum(t in _ES_MARKERS or t in STOP_ES for t in tokens)
     en = sum(t in _EN_MARKERS or t in STOP_EN for t in tokens)
     if es > en:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -94,6 +95,14 @@ class Stack:
         self.ports = {"api": free_port(), "bot": free_port(), "actions": free_port()}
         self.log = workdir / f"run-{self.ports['bot']}.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        from api.core.contact_box import new_key
+
+        # What `make run` generates into var/dev-secrets.env: referrals and staff sign-in work in every stack.
+        self.secrets = {
+            "NAVIGATOR_SERVICE_TOKEN": secrets.token_urlsafe(24),
+            "NAVIGATOR_REFERRAL_CONTACT_KEY": new_key(),
+            "NAVIGATOR_AUTH_SECRET": secrets.token_urlsafe(32),
+        }
 
     @property
     def bot_url(self) -> str:
@@ -115,7 +124,9 @@ class Stack:
             "NAVIGATOR_QDRANT_PATH": str(self.workdir / "qdrant"),
             "NAVIGATOR_SMS_STATE_URL": f"sqlite:///{self.workdir / 'sms-state.db'}",
             "NAVIGATOR_DATABASE_URL": f"sqlite:///{self.workdir / 'navigator.db'}",
+            "NAVIGATOR_REFERRAL_OUTBOX": str(self.workdir / "referral-outbox.db"),
             "NAVIGATOR_API_LOG_LEVEL": "warning",
+            **self.secrets,
             **self.overrides,
         }
 
@@ -211,3 +222,7 @@ class Running:
     @property
     def log(self) -> Path:
         return self.stack.log
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.stack.env()

@@ -20,6 +20,12 @@ def test_language_detection(text, lang):
     assert detect_language(text) == lang
 
 
+def test_a_bare_no_keeps_the_conversations_language():
+    # "NO" answers a yes/no question in both languages: an English speaker must not be switched to Spanish.
+    assert detect_language("NO", default="") == ""
+    assert detect_language("no tengo trabajo") == "es"
+
+
 def test_stemming_folds_accents_and_plurals():
     assert stems("Abogados de inmigración", "es") == stems("abogado inmigracion", "es")
     assert stems("food pantries", "en") == stems("food pantry", "en")
