@@ -20,6 +20,7 @@ from api.core.logging import log_requests
 from api.core.settings import AuthSettings, ChatSettings, DatabaseSettings
 from api.db.session import make_engine, make_sessionmaker
 from api.routes import auth, chat, health, programs, referrals, reports, resident_referrals, web
+from api.routes.console import router as console_router
 from knowledge.catalog import load_programs
 from knowledge.embedding import load_configured_model
 from knowledge.search import Searcher
@@ -85,4 +86,5 @@ def create_app(
     app.include_router(reports.router)
     app.include_router(auth.router)
     app.include_router(web.router)
+    app.include_router(console_router)
     return app
