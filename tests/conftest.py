@@ -1,15 +1,26 @@
-"""Shared fixtures: the real embedding model, loaded once, and one api app over a real Qdrant local store."""
+"""Shared fixtures: the real embedding model, loaded once, and the api app over a real Qdrant local store.
+
+The referrals database behind the app is one backend at a time, chosen by the session-scoped `backend` fixture. A test
+that uses the database (it requests `database_settings`, `db` or `people`, directly or through another fixture) runs
+once per backend, `[sqlite]` and `[postgresql]`, each migrated from empty; every other test (search, chat) runs once,
+on SQLite. PostgreSQL is the server on 127.0.0.1:5432, database `test`, in a schema of its own dropped afterwards; its
+runs are skipped only when nothing listens there.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import secrets
+import socket
+import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from api.core.contact_box import new_key
 from api.core.settings import AuthSettings, DatabaseSettings
@@ -47,24 +58,79 @@ def search_settings(tmp_path_factory: pytest.TempPathFactory) -> SearchSettings:
     return SearchSettings(qdrant_path=tmp_path_factory.mktemp("qdrant"), qdrant_url=None)
 
 
+BACKENDS = ("sqlite", "postgresql")
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# Requesting one of these (directly or through another fixture) runs a test on every backend. `client` alone does not:
+# it depends on `migrated_database`, not on `database_settings`, so search and chat tests run once.
+DATABASE_FIXTURES = {"database_settings"}
+
+
+def postgres_up() -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", 5432)) == 0
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if DATABASE_FIXTURES & set(metafunc.fixturenames):
+        # Session scope: pytest groups the tests by backend, so the app is reopened only where the backend changes
+        # (a few times a run, about a second each: the model stays loaded and the Qdrant index is reused).
+        metafunc.parametrize("backend", BACKENDS, indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-def database_settings(tmp_path_factory: pytest.TempPathFactory) -> DatabaseSettings:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend: a database test's parameter, "sqlite" or "postgresql"; SQLite for the others."""
+    return getattr(request, "param", "sqlite")
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A URL of the PostgreSQL database `test` confined to a new, empty schema, dropped afterwards."""
+    from api.db.session import make_engine
+
+    if not postgres_up():
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+    schema = f"nav_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseSettings]:
+    """The backend's database, migrated from empty; what the app uses. Tests ask for `database_settings`."""
     from api.db.migrate import upgrade
 
-    settings = DatabaseSettings(
-        database_url=f"sqlite:///{tmp_path_factory.mktemp('db') / 'navigator.db'}",
-        referral_contact_key=new_key(),
-    )
-    upgrade(settings.database_url)
-    return settings
+    with ExitStack() as stack:
+        if backend == "postgresql":
+            url = stack.enter_context(postgres_schema())
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'navigator.db'}"
+        upgrade(url)
+        yield DatabaseSettings(database_url=url, referral_contact_key=new_key())
 
 
 @pytest.fixture(scope="session")
-def client(search_settings: SearchSettings, model, database_settings: DatabaseSettings) -> Iterator[TestClient]:
+def database_settings(migrated_database: DatabaseSettings) -> DatabaseSettings:
+    """The app's referrals database; requesting it runs the test on every backend."""
+    return migrated_database
+
+
+@pytest.fixture(scope="session")
+def client(search_settings: SearchSettings, model, migrated_database: DatabaseSettings) -> Iterator[TestClient]:
+    """The app over the backend's database. Only one app is open at a time: pytest closes the previous backend's
+    before opening the next, so both can use the one Qdrant folder (which admits one client) and its index."""
     from api.main import create_app
 
     auth = AuthSettings(auth_secret=secrets.token_urlsafe(32), token_minutes=15, login_rate_limit="5/minute")
-    app = create_app(search_settings, model=model, database_settings=database_settings, auth_settings=auth)
+    app = create_app(search_settings, model=model, database_settings=migrated_database, auth_settings=auth)
     with TestClient(app) as test_client:
         yield test_client
 

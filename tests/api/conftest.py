@@ -1,16 +1,34 @@
-"""The api suites' database session (the migrated SQLite file of the session-wide app), and staff of each role."""
+"""The api suites' database session and staff of each role, on the app's database: a test using `db` or `people` runs
+once per backend (SQLite, PostgreSQL; see tests/conftest.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from argon2 import PasswordHasher
 
 from api.core import security
+from api.crud import staff
 from api.db.session import make_engine, make_sessionmaker
 from tests.api.factories import PASSWORD, new_user, sign_in
 
 
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashes() -> Iterator[None]:
+    """Argon2id at its lowest cost in these suites. The production cost (64 MiB, 3 passes: about half a second per
+    hash or check) is there to slow attackers; here it would only slow `people`, which hashes and checks four
+    passwords per test, on each backend. Hashes stay argon2id and are checked the same way."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(staff, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        staff.dummy_hash.cache_clear()
+        yield
+    staff.dummy_hash.cache_clear()
+
+
 @pytest.fixture
 def db(database_settings):
+    """A session on the same database as `client`'s app."""
     engine = make_engine(database_settings.database_url)
     with make_sessionmaker(engine)() as session:
         yield session
