@@ -128,3 +128,30 @@ class AuthSettings(BaseSettings):
     @property
     def login_limit(self) -> limits.RateLimitItem:
         return limits.parse(self.login_rate_limit)
+
+
+class RetentionSettings(BaseSettings):
+    """`python -m api.retention`: how long personal data is kept, and where the bot keeps its part of it. The bot's
+    stores are read from the same variables the bot uses, so one change of location needs one setting."""
+
+    model_config = SettingsConfigDict(env_prefix="NAVIGATOR_", env_file=".env", extra="ignore")
+
+    retention_days: int = Field(
+        default=180,
+        ge=1,
+        description="Days after a referral is closed, or a conversation's last message, before they are erased.",
+    )
+    tracker_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of the bot's tracker store (PostgreSQL); empty = the SQLite file tracker_db.",
+    )
+    tracker_db: str = Field(
+        default="var/tracker.db", description="The bot's SQLite tracker file (bot/endpoints.yml), when no URL is set."
+    )
+    sms_state_url: str = Field(
+        default="sqlite:///var/sms-state.db", description="The SMS channel's handled MessageSids and opt-outs."
+    )
+
+    @property
+    def tracker_store_url(self) -> str:
+        return self.tracker_url or f"sqlite:///{self.tracker_db}"
