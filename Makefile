@@ -56,7 +56,7 @@ run: envs index $(MODEL) ## start api, actions and bot, print their URLs (Ctrl-C
 	NAVIGATOR_SMS_STATE_URL=$${NAVIGATOR_SMS_STATE_URL:-sqlite:///var/sms-state.db} \
 	$(VENV)/bin/honcho start -f Procfile -e var/dev-secrets.env,.env
 
-test: envs lint browser $(MODEL) ## run ruff, rasa data validate and the whole test suite (trains the model if stale)
+test: envs lint browser index $(MODEL) ## run ruff, rasa data validate and the whole test suite (trains the model if stale)
 	$(RASA) data validate --config config.yml --domain bot/domain --data bot/data
 	$(RASA) test core --model $(MODEL) --stories tests/conversations --out var/rasa-test --fail-on-prediction-errors
 	$(PY) -m pytest

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +20,15 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "navigator.tar.gz"
+PREBUILT_INDEX = ROOT / "var" / "qdrant"
+
+
+def seeded_index(path: Path) -> Path:
+    """A copy of the index `make index` built (var/qdrant) at path, so a test's api starts without embedding the
+    whole catalog again (a minute on 2 busy cores); the api still rebuilds it if the catalog or the model changed."""
+    if PREBUILT_INDEX.is_dir() and not (path.exists() and any(path.iterdir())):
+        shutil.copytree(PREBUILT_INDEX, path, ignore=shutil.ignore_patterns(".lock"), dirs_exist_ok=True)
+    return path
 
 
 def free_port() -> int:
@@ -62,6 +72,8 @@ class ApiProcess:
         # Its own database unless the test gives one: never the developer's var/navigator.db.
         self._db_dir = tempfile.TemporaryDirectory(prefix="navigator-api-")
         self.env.setdefault("NAVIGATOR_DATABASE_URL", f"sqlite:///{self._db_dir.name}/navigator.db")
+        self.env.setdefault("NAVIGATOR_QDRANT_PATH", f"{self._db_dir.name}/qdrant")
+        seeded_index(Path(self.env["NAVIGATOR_QDRANT_PATH"]))
         out = self.log.open("w") if self.log else subprocess.DEVNULL
         self.proc = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "python"), "-m", "api"],
@@ -133,6 +145,7 @@ class Stack:
     def __enter__(self) -> Stack:
         if not MODEL.exists():
             raise StackFailed("no trained model: run `make train`")
+        seeded_index(self.workdir / "qdrant")
         out = self.log.open("w")
         self.proc = subprocess.Popen(
             # -e: an env file that does not exist, so a developer's .env cannot change what a test runs with.
