@@ -356,7 +356,7 @@ def test_static_files_are_served_with_their_types(chat):
 
 def test_assets_load_nothing_from_elsewhere_and_run_no_inline_code():
     files = sorted(STATIC.iterdir())
-    assert {f.name for f in files} == {"index.html", "chat.css", "chat.js", "icon.svg"}
+    assert {f.name for f in files} == {"index.html", "chat.css", "chat.js", "icon.svg", "staff.css"}
     for path in files:
         text = path.read_text(encoding="utf-8")
         urls = re.findall(r"(?:https?:)?//[\w.-]+\.[a-z]{2,}[^\s\"')]*", text)
