@@ -2,7 +2,14 @@
 
 import re
 
-from api.core.settings import ApiSettings, AuthSettings, ChatSettings, DatabaseSettings, SecuritySettings
+from api.core.settings import (
+    ApiSettings,
+    AuthSettings,
+    ChatSettings,
+    DatabaseSettings,
+    RetentionSettings,
+    SecuritySettings,
+)
 from knowledge.settings import SearchSettings
 from tests.conftest import ROOT
 
@@ -10,7 +17,16 @@ from tests.conftest import ROOT
 def test_env_example_documents_every_setting():
     documented = set(re.findall(r"^([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), flags=re.MULTILINE))
     expected = set()
-    for settings in (SearchSettings, ApiSettings, SecuritySettings, ChatSettings, DatabaseSettings, AuthSettings):
+    every = (
+        SearchSettings,
+        ApiSettings,
+        SecuritySettings,
+        ChatSettings,
+        DatabaseSettings,
+        AuthSettings,
+        RetentionSettings,
+    )
+    for settings in every:
         prefix = settings.model_config["env_prefix"]
         expected |= {f"{prefix}{name}".upper() for name in settings.model_fields}
     # The action server's settings are pydantic 1 (it runs in .venv-bot): read their field names from the source.

@@ -300,7 +300,7 @@ def test_bad_stores_are_a_one_line_error_and_exit_2(tmp_path, capsys):
 
 
 def test_retention_settings_are_documented_with_their_defaults():
-    # tests/test_settings_documented.py lists the settings classes it checks; this one is checked here.
+    # Beyond tests/test_settings_documented.py: the documented values are the real defaults an operator gets.
     documented = dict(re.findall(r"^([A-Z0-9_]+)=(.*)$", (ROOT / ".env.example").read_text(), flags=re.MULTILINE))
     for name, field in RetentionSettings.model_fields.items():
         assert str(field.default) == documented[f"NAVIGATOR_{name.upper()}"]
