@@ -1,4 +1,4 @@
-"""The api: program search and directory, and the resident web chat; referrals and the staff console come later.
+"""The api: program search and directory, the resident web chat, referrals and the staff console.
 
 Run with `python -m api` (or `uvicorn --factory api.main:create_app`). The embedding model and the index are loaded
 once, in the lifespan, never at import; so are the web chat's HTTP client to the bot and its rate limiter.

@@ -7,7 +7,7 @@ import secrets
 from collections import Counter
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -151,6 +151,21 @@ def visible_to(referral: Referral, *, role: str, user_id: int) -> bool:
     return role == "outreach" and referral.assignee_id in (None, user_id)
 
 
+def visible_only(query: Select, *, role: str, user_id: int) -> Select:
+    """The rule of visible_to, in SQL: outreach workers' queries are limited to their own and unassigned referrals."""
+    if role == "outreach":
+        return query.where((Referral.assignee_id.is_(None)) | (Referral.assignee_id == user_id))
+    return query
+
+
+def status_counts(session: Session, *, role: str, user_id: int) -> dict[str, int]:
+    """Referrals per status among those this user may see."""
+    if role not in ("outreach", "supervisor"):
+        return {}
+    query = select(Referral.status, func.count()).group_by(Referral.status)
+    return dict(session.execute(visible_only(query, role=role, user_id=user_id)).tuples().all())
+
+
 def list_referrals(
     session: Session,
     *,
@@ -163,11 +178,11 @@ def list_referrals(
     limit: int = 50,
     offset: int = 0,
 ) -> list[Referral]:
-    query = select(Referral).order_by(Referral.created_at.desc(), Referral.id.desc())
-    if role == "outreach":
-        query = query.where((Referral.assignee_id.is_(None)) | (Referral.assignee_id == user_id))
-    elif role != "supervisor":
+    if role not in ("outreach", "supervisor"):
         return []
+    query = visible_only(
+        select(Referral).order_by(Referral.created_at.desc(), Referral.id.desc()), role=role, user_id=user_id
+    )
     if status:
         query = query.where(Referral.status == status)
     if community_area:

@@ -35,12 +35,12 @@ from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordRequestForm
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import ValidationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.core.auth import AuthSettingsDep, current_staff, require_role
 from api.core.settings import AuthSettings
-from api.crud.referrals import NEEDS_OUTCOME, TRANSITIONS, audit, list_referrals
+from api.crud.referrals import NEEDS_OUTCOME, TRANSITIONS, audit, list_referrals, status_counts
 from api.crud.staff import ROLES, StaffError, create_staff, get_staff
 from api.db.models import Referral, StaffUser
 from api.dependencies import DatabaseSettingsDep, SessionDep, TaxonomyDep
@@ -344,16 +344,6 @@ def logout(request: Request, _: Poster) -> Response:
 # --- the queue -------------------------------------------------------------------------------------------------
 
 
-def status_counts(session: Session, user: StaffUser) -> dict[str, int]:
-    """Referrals per status among those this user may see (the rule of crud.referrals.visible_to, in SQL)."""
-    query = select(Referral.status, func.count()).group_by(Referral.status)
-    if user.role == "outreach":
-        query = query.where(or_(Referral.assignee_id.is_(None), Referral.assignee_id == user.id))
-    elif user.role != "supervisor":
-        return {}
-    return {state: count for state, count in session.execute(query).all()}
-
-
 def staff_names(session: Session) -> dict[int, str]:
     return {u.id: u.display_name for u in session.scalars(select(StaffUser))}
 
@@ -410,7 +400,7 @@ def queue(
         "queue.html",
         user,
         request=request,
-        counts=status_counts(session, user),
+        counts=status_counts(session, role=user.role, user_id=user.id),
         filters=filters,
         rows=[(r, safety_flags(r)) for r in rows[:PAGE_SIZE]],
         areas=areas,
