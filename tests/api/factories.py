@@ -54,3 +54,8 @@ def new_referral(client, headers, **changes) -> str:
     )
     assert answer.status_code == 201
     return answer.json()["code"]
+
+
+def assign(client, headers, code: str, user: StaffUser):
+    """A supervisor assigns the referral to user (the answer, for tests that check it)."""
+    return client.post(f"/api/v1/referrals/{code}/assign", json={"assignee_id": user.id}, headers=headers["supervisor"])

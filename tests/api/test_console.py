@@ -17,7 +17,7 @@ from sqlalchemy import select
 from api.crud.referrals import OUTCOMES, TRANSITIONS, audit_entries, get_referral
 from api.db.models import ReferralNote
 from api.routes.console import COOKIE, OUTCOME_LABELS, STATUSES, safety_flags
-from tests.api.factories import PASSWORD, new_referral, new_user, referral_request, sign_in
+from tests.api.factories import PASSWORD, assign, new_referral, new_user, referral_request, sign_in
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -149,15 +149,9 @@ def test_after_sign_in_the_page_asked_for_opens_and_no_other_site(client, people
 def test_pages_by_role(client, people):
     users, headers = people
     mine = new_referral(client, headers)
-    client.post(
-        f"/api/v1/referrals/{mine}/assign", json={"assignee_id": users["outreach"].id}, headers=headers["supervisor"]
-    )
+    assign(client, headers, mine, users["outreach"])
     theirs = new_referral(client, headers)
-    client.post(
-        f"/api/v1/referrals/{theirs}/assign",
-        json={"assignee_id": users["outreach-other"].id},
-        headers=headers["supervisor"],
-    )
+    assign(client, headers, theirs, users["outreach-other"])
     browsers = {"anonymous": browser(client)} | {
         name: signed_in(client, users[name]) for name in ("outreach", "outreach-other", "supervisor", "admin")
     }
@@ -340,11 +334,7 @@ def test_the_queue_counts_by_status_and_filters(client, people, db):
     assert b.get("/staff", params={"status": "lost"}).status_code == 422
     assert "Traceback" not in b.get("/staff", params={"page": "x"}).text
     # An outreach worker's counts are over what they may see: not a referral assigned to someone else.
-    client.post(
-        f"/api/v1/referrals/{code}/assign",
-        json={"assignee_id": users["outreach-other"].id},
-        headers=headers["supervisor"],
-    )
+    assign(client, headers, code, users["outreach-other"])
     outreach = signed_in(client, users["outreach"])
     assert f"/staff/referrals/{code}" not in outreach.get("/staff", params={"area": "HEGEWISCH"}).text
     mine = len(

@@ -3,9 +3,6 @@ PostgreSQL on 127.0.0.1:5432 (skipped only when no server answers there)."""
 
 from __future__ import annotations
 
-import socket
-import uuid
-
 import pytest
 from sqlalchemy import inspect, text
 
@@ -23,15 +20,9 @@ from api.crud.referrals import (
 from api.db.migrate import downgrade, upgrade
 from api.db.session import make_engine, make_sessionmaker
 from tests.api.factories import referral_request
+from tests.conftest import postgres_schema
 
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 KEY = new_key()
-
-
-def postgres_up() -> bool:
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex(("127.0.0.1", 5432)) == 0
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -39,17 +30,8 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'navigator.db'}"
         return
-    if not postgres_up():
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    # A schema of our own in the shared database `test`, dropped afterwards: migrations start from empty.
-    schema = f"nav_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    yield f"{PG}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with postgres_schema() as url:  # a schema of our own in `test`: migrations start from empty
+        yield url
 
 
 @pytest.fixture

@@ -5,21 +5,15 @@ from __future__ import annotations
 
 import uuid
 
-from tests.api.factories import new_referral, referral_request
+from tests.api.factories import assign, new_referral, referral_request
 
 
 def test_authorization_matrix(client, people):
     users, headers = people
     mine = new_referral(client, headers)
-    client.post(
-        f"/api/v1/referrals/{mine}/assign", json={"assignee_id": users["outreach"].id}, headers=headers["supervisor"]
-    )
+    assign(client, headers, mine, users["outreach"])
     theirs = new_referral(client, headers)
-    client.post(
-        f"/api/v1/referrals/{theirs}/assign",
-        json={"assignee_id": users["outreach-other"].id},
-        headers=headers["supervisor"],
-    )
+    assign(client, headers, theirs, users["outreach-other"])
     calls = {
         "queue": lambda h: client.get("/api/v1/referrals", headers=h),
         "detail (own)": lambda h: client.get(f"/api/v1/referrals/{mine}", headers=h),
@@ -70,9 +64,7 @@ def test_outreach_sees_own_and_unassigned_and_works_a_referral_to_the_end(client
         ).status_code
         == 403
     )
-    client.post(
-        f"/api/v1/referrals/{code}/assign", json={"assignee_id": users["outreach"].id}, headers=headers["supervisor"]
-    )
+    assign(client, headers, code, users["outreach"])
     hidden = client.get("/api/v1/referrals", headers=headers["outreach-other"]).json()
     assert code not in [r["code"] for r in hidden]
     steps = [("contacted", None), ("connected", None), ("connected", "served"), ("closed", "served")]
@@ -96,9 +88,7 @@ def test_every_contact_read_and_change_is_audited(client, people):
     users, headers = people
     code = new_referral(client, headers)
     client.get(f"/api/v1/referrals/{code}", headers=headers["supervisor"])
-    client.post(
-        f"/api/v1/referrals/{code}/assign", json={"assignee_id": users["outreach"].id}, headers=headers["supervisor"]
-    )
+    assign(client, headers, code, users["outreach"])
     client.get(f"/api/v1/referrals/{code}", headers=headers["outreach"])
     client.post(f"/api/v1/referrals/{code}/notes", json={"text": "left no message"}, headers=headers["outreach"])
     entries = client.get("/api/v1/audit", params={"code": code}, headers=headers["supervisor"]).json()

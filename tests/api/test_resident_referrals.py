@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.api.factories import new_referral
+from tests.api.factories import assign, new_referral
 
 WHO = ("anonymous", "outreach", "outreach-other", "supervisor", "admin", "service")
 
@@ -14,18 +14,12 @@ def test_authorization_matrix_of_the_remaining_endpoints(client, people):
     users, headers = people
     conversation = "web-" + uuid.uuid4().hex
     mine = new_referral(client, headers, conversation_id=conversation)
-    client.post(
-        f"/api/v1/referrals/{mine}/assign", json={"assignee_id": users["outreach"].id}, headers=headers["supervisor"]
-    )
+    assign(client, headers, mine, users["outreach"])
 
     # Each status call is a legal move only once, so each caller gets a fresh referral assigned to "outreach".
     def status_change(h):
         code = new_referral(client, headers)
-        client.post(
-            f"/api/v1/referrals/{code}/assign",
-            json={"assignee_id": users["outreach"].id},
-            headers=headers["supervisor"],
-        )
+        assign(client, headers, code, users["outreach"])
         return client.post(f"/api/v1/referrals/{code}/status", json={"status": "contacted"}, headers=h)
 
     calls = {
@@ -69,11 +63,7 @@ def test_withdrawing_closes_every_open_referral_erases_the_contact_and_is_audite
     users, headers = people
     conversation = "web-" + uuid.uuid4().hex
     codes = [new_referral(client, headers, conversation_id=conversation) for _ in range(2)]
-    client.post(
-        f"/api/v1/referrals/{codes[0]}/assign",
-        json={"assignee_id": users["outreach"].id},
-        headers=headers["supervisor"],
-    )
+    assign(client, headers, codes[0], users["outreach"])
     withdrawn = client.post(f"/api/v1/conversations/{conversation}/referrals/withdraw", headers=headers["service"])
     assert withdrawn.status_code == 200 and sorted(r["code"] for r in withdrawn.json()) == sorted(codes)
     for code in codes:

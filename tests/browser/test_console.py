@@ -20,7 +20,7 @@ import pytest
 
 from api.core.contact_box import new_key
 from tests.api.factories import PASSWORD, referral_request
-from tests.browser.test_webchat import CHROMIUM, CHROMIUM_ARGS, DESKTOP
+from tests.browser.chromium import CHROMIUM, DESKTOP
 from tests.conftest import ROOT
 from tests.stack import ApiProcess, StackFailed
 
@@ -125,16 +125,6 @@ def console(tmp_path_factory) -> Console:
             yield Console(api.url, log, created.json()["code"], "\n".join(cli_output))
     except StackFailed as exc:
         pytest.fail(str(exc))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -10,23 +10,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 
 import pytest
 
+from tests.browser.chromium import CHROMIUM, DESKTOP, PHONE
 from tests.conftest import ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 360, "height": 740}
 WAIT_MS = 90_000  # the bot's first answers, with a search, can take seconds on a busy machine
 
 pytestmark = pytest.mark.skipif(
@@ -42,16 +31,6 @@ def neutral(running) -> str:
 @pytest.fixture(scope="module")
 def navigator(running) -> str:
     return running.api_url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
