@@ -175,6 +175,7 @@ def list_referrals(
     need: str | None = None,
     community_area: str | None = None,
     language: str | None = None,
+    created_before: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[Referral]:
@@ -189,6 +190,9 @@ def list_referrals(
         query = query.where(Referral.community_area == community_area)
     if language:
         query = query.where(Referral.language == language)
+    if created_before:
+        # "Waiting more than N days": what outreach must not let slip.
+        query = query.where(Referral.created_at <= created_before)
     if not need:
         return list(session.scalars(query.limit(limit).offset(offset)))
     # needs is a JSON list: filtered here, the same way on SQLite and PostgreSQL, then paged.

@@ -387,14 +387,9 @@ def queue(
         "need": filters["need"] or None,
         "community_area": filters["area"] or None,
         "language": filters["language"] or None,
+        "created_before": datetime.now(UTC) - timedelta(days=int(filters["waiting"])) if filters["waiting"] else None,
     }
-    if filters["waiting"]:
-        # Oldest last in the queue's order, so the filter runs over the whole list before paging.
-        cutoff = datetime.now(UTC) - timedelta(days=int(filters["waiting"]))
-        rows = [r for r in list_referrals(**common, limit=100_000) if as_utc(r.created_at) <= cutoff]
-        rows = rows[offset : offset + PAGE_SIZE + 1]
-    else:
-        rows = list_referrals(**common, limit=PAGE_SIZE + 1, offset=offset)
+    rows = list_referrals(**common, limit=PAGE_SIZE + 1, offset=offset)
     kept = {k: v for k, v in filters.items() if v}
     return render(
         "queue.html",

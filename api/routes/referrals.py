@@ -3,6 +3,7 @@ staff work them: the queue, a referral with its contact (every read audited), st
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
@@ -129,12 +130,14 @@ def queue(
     need: Annotated[str | None, Query(max_length=64)] = None,
     community_area: Annotated[str | None, Query(max_length=64)] = None,
     language: Annotated[Literal["en", "es"] | None, Query()] = None,
+    older_than_days: Annotated[int | None, Query(ge=0, le=3650, description="Waiting at least this long.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ReferralSummary]:
     rows = list_referrals(
         session, role=user.role, user_id=user.id, status=referral_status, need=need,
         community_area=community_area, language=language, limit=limit, offset=offset,
+        created_before=None if older_than_days is None else datetime.now(UTC) - timedelta(days=older_than_days),
     )  # fmt: skip
     return [summary(r) for r in rows]
 

@@ -326,11 +326,20 @@ def test_the_queue_counts_by_status_and_filters(client, people, db):
     assert f"/staff/referrals/{code}" in shown and "matching the filters" in shown
     assert f"/staff/referrals/{code}" not in b.get("/staff", params={"language": "es", "area": "HEGEWISCH"}).text
     assert f"/staff/referrals/{code}" not in b.get("/staff", params={"waiting": "2", "area": "HEGEWISCH"}).text
+    waiting = {"older_than_days": 2, "community_area": "HEGEWISCH"}
+
+    def json_queue() -> list[str]:
+        return [
+            r["code"] for r in client.get("/api/v1/referrals", params=waiting, headers=headers["supervisor"]).json()
+        ]
+
+    assert code not in json_queue()
     referral = get_referral(db, code=code)
     referral.created_at = datetime.now(UTC) - timedelta(days=3)
     db.commit()
     old = b.get("/staff", params={"waiting": "2", "area": "HEGEWISCH"}).text
     assert f"/staff/referrals/{code}" in old and "3 days" in old
+    assert code in json_queue()  # the JSON queue's age filter is the same SQL
     assert b.get("/staff", params={"status": "lost"}).status_code == 422
     assert "Traceback" not in b.get("/staff", params={"page": "x"}).text
     # An outreach worker's counts are over what they may see: not a referral assigned to someone else.
