@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import uvicorn
 
+from api.core.logging import configure_logging, logging_config
+from api.core.metrics import clear_multiprocess_dir
 from api.core.settings import ApiSettings, AuthSettings, DatabaseSettings
 from api.crud.staff import StaffError, ensure_first_admin
 from api.db.migrate import upgrade
@@ -31,13 +34,19 @@ def first_admin(database: DatabaseSettings, auth: AuthSettings) -> None:
 
 def main() -> None:
     settings = ApiSettings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # JSON lines (NAVIGATOR_API_LOG_FORMAT=json, the default) or text, for this process and every uvicorn worker.
+    configure_logging(settings.log_format, settings.log_level)
+    if settings.log_format == "json":
+        # The model loader's progress bars write straight to stderr: not JSON, and nothing a log pipeline needs.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # PROMETHEUS_MULTIPROC_DIR (several workers): start from an empty folder, before any worker counts.
+    clear_multiprocess_dir()
     database = DatabaseSettings()
     if database.migrate_on_start:
         # Once, here, before uvicorn starts its workers: concurrent migrations would race.
         upgrade(database.database_url)
     first_admin(database, AuthSettings())
-    # Uvicorn's access log prints query strings, which hold what residents typed; ours logs paths only.
+    # Uvicorn's access log prints query strings, which hold what residents typed; ours logs route templates only.
     uvicorn.run(
         "api.main:create_app",
         factory=True,
@@ -46,6 +55,7 @@ def main() -> None:
         workers=settings.workers,
         access_log=False,
         log_level=settings.log_level,
+        log_config=logging_config(settings.log_format, settings.log_level),
     )
 
 

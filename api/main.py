@@ -16,10 +16,11 @@ from fastapi import FastAPI
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from api.core.logging import log_requests
+from api.core.logging import RequestContext
+from api.core.metrics import ApiMetrics
 from api.core.settings import AuthSettings, ChatSettings, DatabaseSettings
 from api.db.session import make_engine, make_sessionmaker
-from api.routes import auth, chat, health, programs, referrals, reports, resident_referrals, web
+from api.routes import auth, chat, health, metrics, programs, referrals, reports, resident_referrals, web
 from api.routes.console import router as console_router
 from knowledge.catalog import load_programs
 from knowledge.embedding import load_configured_model
@@ -76,8 +77,11 @@ def create_app(
         lifespan=lifespan,
         description="Chicago CSCC resource navigator: program search and directory, and the resident web chat.",
     )
-    app.middleware("http")(log_requests)
+    # Counters live from the first request; the referral gauge reads the database once the lifespan opened it.
+    app.state.metrics = ApiMetrics(lambda: app.state.db_sessions() if hasattr(app.state, "db_sessions") else None)
+    app.add_middleware(RequestContext, metrics=app.state.metrics)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(programs.router)
     app.include_router(chat.router)
     app.include_router(referrals.router)

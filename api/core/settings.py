@@ -25,6 +25,9 @@ class ApiSettings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, description="Uvicorn workers (local Qdrant mode allows only 1).")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="One JSON object per log line (for a log pipeline), or plain text for reading."
+    )
 
 
 class SecuritySettings(BaseSettings):
@@ -36,6 +39,10 @@ class SecuritySettings(BaseSettings):
     contact_private_key: SecretStr = Field(
         default=SecretStr(""),
         description="Private key (base64) opening residents' numbers sealed by the SMS channel; only the api has it.",
+    )
+    metrics_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Bearer token Prometheus sends to GET /metrics; empty = /metrics answers loopback clients only.",
     )
 
 

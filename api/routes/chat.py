@@ -16,6 +16,7 @@ import httpx
 from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import ValidationError
 
+from api.core.logging import REQUEST_ID_HEADER, current_request_id
 from api.dependencies import BotClientDep, ChatLimiterDep, ChatSettingsDep
 from api.schemas.chat import ChatRequest, ChatResponse, ProgramsOut, TextOut
 
@@ -94,6 +95,8 @@ async def chat(
             settings.bot_webhook,
             # Exactly these two fields: nothing from the resident's request (address, browser, headers) goes on.
             json={"sender": f"web-{body.session}", "message": body.bot_message()},
+            # This request's id (ours, not the resident's), so a proxy's log in front of the bot can be matched up.
+            headers={REQUEST_ID_HEADER: current_request_id() or ""},
             timeout=settings.chat_timeout_s,
         )
         reply.raise_for_status()

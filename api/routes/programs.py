@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
+from api.core.metrics import MetricsDep
 from api.core.security import caller
 from api.dependencies import SearcherDep, TaxonomyDep
 from api.errors import invalid
@@ -28,6 +29,7 @@ def _check_category(category: str | None, taxonomy: Taxonomy) -> None:
 def search_programs(
     searcher: SearcherDep,
     taxonomy: TaxonomyDep,
+    metrics: MetricsDep,
     q: Annotated[
         str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="What the resident needs, in their words.")
     ],
@@ -52,6 +54,7 @@ def search_programs(
             text=q.strip(), limit=limit, lang=lang, near=place, category=category, open_now=open_now, language=language
         )
     )
+    metrics.observe_search(q.strip(), outcome)
     lang_out: Lang = "es" if outcome.lang == "es" else "en"
     return SearchResponse(
         query=q,

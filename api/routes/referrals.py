@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, 
 from api.core.auth import require_role
 from api.core.contact_box import decrypt
 from api.core.contact_seal import SealBroken
+from api.core.metrics import MetricsDep
 from api.core.security import Caller, security_settings
 from api.core.settings import SecuritySettings
 from api.crud.referrals import (
@@ -66,6 +67,7 @@ def create(
     session: SessionDep,
     database: DatabaseSettingsDep,
     security: Annotated[SecuritySettings, Depends(security_settings)],
+    metrics: MetricsDep,
     idempotency_key: Annotated[str, Header(min_length=8, max_length=128)],
 ) -> ReferralReceipt:
     contact_key = database.referral_contact_key.get_secret_value()
@@ -83,7 +85,9 @@ def create(
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     except SealBroken as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "sealed_contact could not be opened.") from exc
-    if not created:
+    if created:
+        metrics.referral_created(body.channel)
+    else:
         response.status_code = status.HTTP_200_OK
     return receipt(referral)
 
