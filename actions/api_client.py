@@ -1,4 +1,6 @@
-"""A thin typed client for the Navigator api: timeouts, retries on transient failures, a service token."""
+"""A thin typed client for the Navigator api: timeouts, retries on transient failures, a service token, and the
+running action's request id (X-Request-ID, see actions/metrics.py) on every call, so the api's log lines of one action
+share it."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 import httpx
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
+from actions import metrics
 from actions.settings import ActionsSettings
 
 
@@ -73,6 +76,9 @@ def _transient(exc: BaseException) -> bool:
 class NavigatorApi:
     def __init__(self, settings: ActionsSettings, transport: httpx.BaseTransport | None = None) -> None:
         headers = {"Authorization": f"Bearer {settings.service_token}"} if settings.service_token else {}
+        # One id for this client's calls, retries included: the running action's, or a new one outside an action.
+        self.request_id = metrics.current_request_id()
+        headers["X-Request-ID"] = self.request_id
         self._client = httpx.Client(
             base_url=settings.api_url, timeout=settings.api_timeout_s, headers=headers, transport=transport
         )
@@ -95,7 +101,9 @@ class NavigatorApi:
         try:
             return self._request(method, path, params=params, **kwargs)
         except httpx.HTTPError as exc:
-            raise ApiUnavailable(type(exc).__name__) from exc
+            metrics.api_unavailable()
+            # The type and the request id (to find the api's side of it): never the URL, which may carry the query.
+            raise ApiUnavailable(f"{type(exc).__name__} [request {self.request_id}]") from exc
 
     def search(
         self, q: str, *, lang: str, near: str | None = None, limit: int = 3, category: str | None = None
