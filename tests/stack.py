@@ -12,6 +12,8 @@ import subprocess
 import tempfile
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -239,3 +241,66 @@ class Running:
     @property
     def env(self) -> dict[str, str]:
         return self.stack.env()
+
+
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def scaled_env(tracker_db: str, redis_db: int) -> dict[str, str]:
+    """Overrides that make a Stack's bot a replica (bot/endpoints-scaled.yml): conversations in the PostgreSQL
+    database tracker_db on 127.0.0.1, per-conversation locks in Redis database redis_db, SMS state shared too."""
+    return {
+        "NAVIGATOR_BOT_ENDPOINTS": "bot/endpoints-scaled.yml",
+        "NAVIGATOR_TRACKER_DB_HOST": "127.0.0.1",
+        "NAVIGATOR_TRACKER_DB_PORT": "5432",
+        "NAVIGATOR_TRACKER_DB_NAME": tracker_db,
+        "NAVIGATOR_TRACKER_DB_USER": "postgres",
+        "NAVIGATOR_TRACKER_DB_PASSWORD": "",
+        "NAVIGATOR_REDIS_HOST": "127.0.0.1",
+        "NAVIGATOR_REDIS_PORT": "6379",
+        "NAVIGATOR_REDIS_PASSWORD": "",
+        "NAVIGATOR_REDIS_DB": str(redis_db),
+        # Handled MessageSids and opt-outs shared too, so a Twilio retry landing on another replica is not redone.
+        "NAVIGATOR_SMS_STATE_URL": f"postgresql://postgres@127.0.0.1:5432/{tracker_db}",
+    }
+
+
+@contextlib.contextmanager
+def scratch_database() -> Iterator[str]:
+    """A new database on the PostgreSQL at 127.0.0.1:5432, dropped afterwards."""
+    import psycopg
+
+    name = f"nav_scale_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield name
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@contextlib.contextmanager
+def extra_bot(stack: Stack, startup_s: float = 300) -> Iterator[str]:
+    """Another bot process beside a scaled Stack's, on its own port, with the same environment: its base URL."""
+    port = free_port()
+    log = stack.workdir / f"bot-{port}.log"
+    command = [
+        str(ROOT / ".venv-bot" / "bin" / "rasa"), "run", "--model", str(MODEL),
+        "--endpoints", "bot/endpoints-scaled.yml", "--credentials", "bot/credentials.yml",
+        "--port", str(port), "--interface", "127.0.0.1",
+    ]  # fmt: skip
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**stack.env(), "NAVIGATOR_BOT_PORT": str(port)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/", proc, startup_s, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
