@@ -30,6 +30,8 @@ def lexicon():
         ("he has a knife and hes gonna kill me", "danger_now"),
         ("están disparando en mi cuadra", "danger_now"),
         ("me quieren matar", "danger_now"),
+        ("he is hitting me", "gbv"),
+        ("she's beating me again", "gbv"),
         ("i want to kill myself", "suicide"),
         ("gonna kms tonight", "suicide"),
         ("i dont want to be alive anymore", "suicide"),
@@ -69,6 +71,7 @@ def test_crises_are_detected_with_their_kind(lexicon, text, kind):
     [
         "im dying to get a job",
         "this heat is killing me",
+        "the rent is hitting me hard this month",
         "i shot my resume to three places",
         "can you shoot me a text with the address",
         "my feet are killing me from work",
