@@ -58,6 +58,8 @@ def create_app(
         )
         # Per-session counts in this process's memory, forgotten as their window passes; nothing is written down.
         app.state.chat_limiter = MovingWindowRateLimiter(MemoryStorage())
+        # Public program requests per client address, in memory: addresses are counted, never written down.
+        app.state.public_limiter = MovingWindowRateLimiter(MemoryStorage())
         app.state.database = database_settings or DatabaseSettings()
         app.state.db_engine = make_engine(app.state.database.database_url)
         app.state.db_sessions = make_sessionmaker(app.state.db_engine)

@@ -127,12 +127,18 @@ def database_settings(migrated_database: DatabaseSettings) -> DatabaseSettings:
 def client(search_settings: SearchSettings, model, migrated_database: DatabaseSettings) -> Iterator[TestClient]:
     """The app over the backend's database. Only one app is open at a time: pytest closes the previous backend's
     before opening the next, so both can use the one Qdrant folder (which admits one client) and its index."""
+    from api.core import security
     from api.main import create_app
 
     auth = AuthSettings(auth_secret=secrets.token_urlsafe(32), token_minutes=15, login_rate_limit="5/minute")
     app = create_app(search_settings, model=model, database_settings=migrated_database, auth_settings=auth)
-    with TestClient(app) as test_client:
+    # Every suite's requests come from one test address: the per-address cap is tested on its own
+    # (tests/api/test_public_limits.py), not hit by accident by a suite that searches a lot.
+    with pytest.MonkeyPatch.context() as patch, TestClient(app) as test_client:
+        patch.setenv("NAVIGATOR_PUBLIC_RATE_LIMIT", "100000/minute")
+        security.security_settings.cache_clear()
         yield test_client
+    security.security_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -44,6 +44,15 @@ class SecuritySettings(BaseSettings):
         default=SecretStr(""),
         description="Bearer token Prometheus sends to GET /metrics; empty = /metrics answers loopback clients only.",
     )
+    public_rate_limit: str = Field(
+        default="120/minute",
+        description="Program search and directory requests per client address without the service token.",
+    )
+
+    @field_validator("public_rate_limit")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        return rate_limit(value)
 
 
 class ChatSettings(BaseSettings):

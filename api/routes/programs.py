@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from api.core.metrics import MetricsDep
-from api.core.security import caller
+from api.core.throttle import public_throttle
 from api.dependencies import SearcherDep, TaxonomyDep
 from api.errors import invalid
 from api.schemas.programs import DirectoryResponse, Lang, PlaceOut, ProgramOut, SearchResponse, SearchResultOut
@@ -15,8 +15,9 @@ from knowledge.catalog import Taxonomy
 from knowledge.geo import Place, UnknownPlace, community_areas, resolve
 from knowledge.search import MAX_LIMIT, MAX_QUERY_CHARS, SearchQuery
 
-# Public endpoints; a caller presenting a token must present the right one (the action server does).
-router = APIRouter(prefix="/api/v1/programs", tags=["programs"], dependencies=[Depends(caller)])
+# Public endpoints, capped per client address; a caller presenting a token must present the right one (the action
+# server does, and is not capped).
+router = APIRouter(prefix="/api/v1/programs", tags=["programs"], dependencies=[Depends(public_throttle)])
 
 
 def _check_category(category: str | None, taxonomy: Taxonomy) -> None:
