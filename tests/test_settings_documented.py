@@ -30,8 +30,9 @@ def test_env_example_documents_every_setting():
         prefix = settings.model_config["env_prefix"]
         expected |= {f"{prefix}{name}".upper() for name in settings.model_fields}
     # The action server's settings are pydantic 1 (it runs in .venv-bot): read their field names from the source.
-    source = (ROOT / "actions" / "settings.py").read_text()
-    expected |= {f"NAVIGATOR_{name.upper()}" for name in re.findall(r"^    (\w+): .* = Field\(", source, re.M)}
+    for module in ("settings.py", "metrics.py"):
+        source = (ROOT / "actions" / module).read_text()
+        expected |= {f"NAVIGATOR_{name.upper()}" for name in re.findall(r"^    (\w+): .* = Field\(", source, re.M)}
     # The SMS channel's settings (pydantic 1, in Rasa) name their variables with env="...".
     source = (ROOT / "bot" / "channels" / "settings.py").read_text()
     channel = set(re.findall(r'env="([A-Z0-9_]+)"', source))
