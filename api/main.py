@@ -15,11 +15,13 @@ import httpx
 from fastapi import FastAPI
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from sqlalchemy.exc import DBAPIError
 
 from api.core.logging import RequestContext
 from api.core.metrics import ApiMetrics
 from api.core.settings import AuthSettings, ChatSettings, DatabaseSettings
 from api.db.session import make_engine, make_sessionmaker
+from api.errors import database_unavailable
 from api.routes import auth, chat, health, metrics, programs, referrals, reports, resident_referrals, web
 from api.routes.console import router as console_router
 from knowledge.catalog import load_programs
@@ -82,6 +84,7 @@ def create_app(
     # Counters live from the first request; the referral gauge reads the database once the lifespan opened it.
     app.state.metrics = ApiMetrics(lambda: app.state.db_sessions() if hasattr(app.state, "db_sessions") else None)
     app.add_middleware(RequestContext, metrics=app.state.metrics)
+    app.add_exception_handler(DBAPIError, database_unavailable)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(programs.router)
