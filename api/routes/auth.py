@@ -62,6 +62,6 @@ async def token(
     return TokenOut(access_token=access_token, expires_in=expires_in)
 
 
-@router.get("/me")
+@router.get("/me", responses={401: {"description": "No token, or a wrong or expired one."}})
 def me(user: CurrentStaff) -> StaffOut:
     return StaffOut(id=user.id, email=user.email, display_name=user.display_name, role=user.role)

@@ -69,6 +69,7 @@ def reshape(items: Any) -> list[TextOut | ProgramsOut]:
     "",
     summary="Send the bot one message (or a language switch) from a web chat visit",
     responses={
+        400: {"description": "The body is not readable JSON."},
         422: {"description": "Bad session id, or a message that is empty or longer than 1000 characters."},
         429: {"description": "This visit sent too many messages in a short time."},
         503: {"description": "The bot cannot be reached."},

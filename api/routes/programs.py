@@ -17,7 +17,15 @@ from knowledge.search import MAX_LIMIT, MAX_QUERY_CHARS, SearchQuery
 
 # Public endpoints, capped per client address; a caller presenting a token must present the right one (the action
 # server does, and is not capped).
-router = APIRouter(prefix="/api/v1/programs", tags=["programs"], dependencies=[Depends(public_throttle)])
+router = APIRouter(
+    prefix="/api/v1/programs",
+    tags=["programs"],
+    dependencies=[Depends(public_throttle)],
+    responses={
+        401: {"description": "A token was sent and it is not the service token."},
+        429: {"description": "Too many requests from this address; see Retry-After."},
+    },
+)
 
 
 def _check_category(category: str | None, taxonomy: Taxonomy) -> None:
@@ -87,7 +95,7 @@ def list_programs(
     )
 
 
-@router.get("/{program_id}")
+@router.get("/{program_id}", responses={404: {"description": "No program with that id."}})
 def get_program(program_id: str, searcher: SearcherDep, taxonomy: TaxonomyDep, lang: Lang = "en") -> ProgramOut:
     program = searcher.programs.get(program_id)
     if program is None:

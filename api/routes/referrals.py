@@ -4,9 +4,11 @@ staff work them: the queue, a referral with its contact (every read audited), st
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 
 from api.core.auth import require_role
 from api.core.contact_box import decrypt
@@ -43,7 +45,19 @@ from api.schemas.referrals import (
     StatusChange,
 )
 
-router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
+# What every referral endpoint may answer besides its own codes: the caller's token is missing, wrong or expired (401),
+# or not one this endpoint accepts (403); a JSON body that cannot be read at all (400).
+CALLER_ERRORS: dict[int | str, dict] = {
+    400: {"description": "The body is not readable JSON."},
+    401: {"description": "No token, or a wrong or expired one."},
+    403: {"description": "This token's role may not do this."},
+}
+ONE_REFERRAL: dict[int | str, dict] = {
+    **CALLER_ERRORS,
+    403: {"description": "This token's role may not do this, or the referral is assigned to someone else."},
+    404: {"description": "No referral with this code."},
+}
+router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"], responses=CALLER_ERRORS)
 
 
 def service_only(caller: Caller) -> None:
@@ -58,6 +72,7 @@ def service_only(caller: Caller) -> None:
     responses={
         200: {"description": "A retry: the referral this Idempotency-Key already created."},
         409: {"description": "The Idempotency-Key was used for a different referral."},
+        422: {"description": "Bad input, or a sealed_contact that cannot be opened (named in the errors)."},
         503: {"description": "Referrals are not configured (no key for contact details at rest)."},
     },
 )
@@ -84,7 +99,10 @@ def create(
     except IdempotencyConflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     except SealBroken as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "sealed_contact could not be opened.") from exc
+        # In the shape of every other 422 (the declared one), naming the field; never echoing it.
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("body", "sealed_contact"), "msg": "sealed_contact could not be opened."}]
+        ) from exc
     if created:
         metrics.referral_created(body.channel)
     else:
@@ -92,9 +110,23 @@ def create(
     return receipt(referral)
 
 
+Out = TypeVar("Out", bound=BaseModel)
+
+
+def in_utc(out: Out) -> Out:
+    """The server's own timestamps are stored in UTC; SQLite hands them back without their zone. Answer them with it,
+    as the schema declares (an RFC 3339 date-time), on every backend."""
+    for name, value in out:
+        if isinstance(value, datetime) and value.tzinfo is None:
+            setattr(out, name, value.replace(tzinfo=UTC))
+    return out
+
+
 def receipt(referral: Referral) -> ReferralReceipt:
-    return ReferralReceipt(
-        code=referral.code, status=referral.status, outcome=referral.outcome, created_at=referral.created_at
+    return in_utc(
+        ReferralReceipt(
+            code=referral.code, status=referral.status, outcome=referral.outcome, created_at=referral.created_at
+        )
     )
 
 
@@ -123,7 +155,7 @@ Visible = Annotated[Referral, Depends(visible_referral)]
 
 
 def summary(referral: Referral) -> ReferralSummary:
-    return ReferralSummary.model_validate(referral, from_attributes=True)
+    return in_utc(ReferralSummary.model_validate(referral, from_attributes=True))
 
 
 @router.get("")
@@ -146,7 +178,7 @@ def queue(
     return [summary(r) for r in rows]
 
 
-@router.get("/{code}")
+@router.get("/{code}", responses=ONE_REFERRAL)
 def detail(referral: Visible, session: SessionDep, user: Worker, database: DatabaseSettingsDep) -> ReferralDetail:
     key = database.referral_contact_key.get_secret_value()
     contact = decrypt(referral.contact_encrypted, key) if referral.contact_encrypted and key else None
@@ -161,12 +193,12 @@ def detail(referral: Visible, session: SessionDep, user: Worker, database: Datab
         consent_text=referral.consent_text,
         consent_at=referral.consent_at,
         consent_scope=referral.consent_scope,
-        history=[EventOut.model_validate(e, from_attributes=True) for e in referral.history],
-        notes=[NoteOut.model_validate(n, from_attributes=True) for n in notes_of(session, referral=referral)],
+        history=[in_utc(EventOut.model_validate(e, from_attributes=True)) for e in referral.history],
+        notes=[in_utc(NoteOut.model_validate(n, from_attributes=True)) for n in notes_of(session, referral=referral)],
     )
 
 
-@router.post("/{code}/status")
+@router.post("/{code}/status", responses={**ONE_REFERRAL, 409: {"description": "Not an allowed transition."}})
 def set_status(body: StatusChange, referral: Visible, session: SessionDep, user: Worker) -> ReferralSummary:
     if body.status == "assigned" and user.role != "supervisor":
         raise HTTPException(status.HTTP_403_FORBIDDEN, "Only a supervisor assigns referrals.")
@@ -178,20 +210,22 @@ def set_status(body: StatusChange, referral: Visible, session: SessionDep, user:
     return summary(referral)
 
 
-@router.post("/{code}/notes", status_code=status.HTTP_201_CREATED)
+@router.post("/{code}/notes", status_code=status.HTTP_201_CREATED, responses=ONE_REFERRAL)
 def note(body: NoteIn, referral: Visible, session: SessionDep, user: Worker) -> NoteOut:
     audit(session, actor=actor(user), action="note", code=referral.code)
     created = add_note(session, referral=referral, author_id=user.id, text=body.text)
-    return NoteOut.model_validate(created, from_attributes=True)
+    return in_utc(NoteOut.model_validate(created, from_attributes=True))
 
 
-@router.post("/{code}/assign")
+@router.post("/{code}/assign", responses={**ONE_REFERRAL, 409: {"description": "Not an allowed transition."}})
 def assign(
     body: AssignIn, referral: Annotated[Referral, Depends(referral_or_404)], session: SessionDep, user: Supervisor
 ) -> ReferralSummary:
     assignee = get_staff(session, user_id=body.assignee_id)
     if assignee is None or not assignee.active or assignee.role not in ("outreach", "supervisor"):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "assignee_id is not an active outreach worker.")
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("body", "assignee_id"), "msg": "Not an active outreach worker."}]
+        )
     # Assignee, status and audit entry are committed together by change_status, or not at all.
     referral.assignee_id = assignee.id
     audit(session, actor=actor(user), action="assign", code=referral.code, detail=f"to staff:{assignee.id}")
@@ -202,7 +236,7 @@ def assign(
     return summary(referral)
 
 
-audit_router = APIRouter(prefix="/api/v1/audit", tags=["referrals"])
+audit_router = APIRouter(prefix="/api/v1/audit", tags=["referrals"], responses=CALLER_ERRORS)
 
 
 @audit_router.get("")
@@ -212,4 +246,6 @@ def audit_log(
     code: Annotated[str | None, Query(max_length=11)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AuditOut]:
-    return [AuditOut.model_validate(e, from_attributes=True) for e in audit_entries(session, code=code, limit=limit)]
+    return [
+        in_utc(AuditOut.model_validate(e, from_attributes=True)) for e in audit_entries(session, code=code, limit=limit)
+    ]

@@ -19,7 +19,11 @@ from api.crud.referrals import needs_by_area_and_week
 from api.db.models import StaffUser
 from api.dependencies import SessionDep
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+router = APIRouter(
+    prefix="/api/v1/reports",
+    tags=["reports"],
+    responses={401: {"description": "No token, or a wrong or expired one."}, 403: {"description": "Not staff."}},
+)
 SMALL = 5
 
 Staff = Annotated[StaffUser, Depends(require_role("outreach", "supervisor", "admin"))]
@@ -36,7 +40,11 @@ def shown(count: int) -> str:
     return f"<{SMALL}" if count < SMALL else str(count)
 
 
-@router.get("/needs", response_model=None)
+@router.get(
+    "/needs",
+    response_model=None,
+    responses={200: {"description": "The rows, as JSON or (format=csv) as CSV.", "content": {"text/csv": {}}}},
+)
 def needs(
     session: SessionDep,
     _: Staff,

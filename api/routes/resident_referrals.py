@@ -12,13 +12,14 @@ from fastapi import APIRouter, Depends, Path
 
 from api.crud.referrals import audit, referrals_of_conversation, withdraw
 from api.dependencies import SessionDep
-from api.routes.referrals import receipt, service_only
+from api.routes.referrals import CALLER_ERRORS, receipt, service_only
 from api.schemas.referrals import ReferralReceipt
 
 router = APIRouter(
     prefix="/api/v1/conversations/{conversation_id}/referrals",
     tags=["referrals"],
     dependencies=[Depends(service_only)],
+    responses=CALLER_ERRORS,
 )
 ConversationId = Annotated[str, Path(min_length=1, max_length=128)]
 
