@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from api.core.logging import REQUEST_ID_HEADER, current_request_id
 from api.dependencies import BotClientDep, ChatLimiterDep, ChatSettingsDep
 from api.schemas.chat import ChatRequest, ChatResponse, ProgramsOut, TextOut
+from knowledge.language import detect_language
 
 log = logging.getLogger("navigator.api.chat")
 
@@ -27,6 +28,11 @@ router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
 NO_STORE = {"Cache-Control": "no-store"}
 SAFETY = "In an emergency call 911. For a mental health crisis call or text 988."
 UNREACHABLE = f"The assistant cannot be reached right now. Please try again in a few minutes. {SAFETY}"
+NO_ANSWER = {
+    "en": f"I can't answer that right now. For help finding programs call 211 (24/7) or 311. {SAFETY}",
+    "es": "No puedo responder eso ahora. Para encontrar programas llame al 211 (24 horas) o al 311. "
+    "En una emergencia llame al 911. En una crisis de salud mental llame o envie un texto al 988.",
+}
 TOO_SLOW = f"The assistant took too long to answer. Please try again. {SAFETY}"
 TOO_MANY = f"Too many messages in a short time from this conversation. Please wait a minute, then try again. {SAFETY}"
 
@@ -109,4 +115,9 @@ async def chat(
         # The exception's type only: its text could carry the URL or the bot's answer.
         log.warning("the bot could not be reached: %s", type(exc).__name__)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNREACHABLE, headers=NO_STORE) from exc
-    return ChatResponse(messages=reshape(items))
+    messages = reshape(items)
+    if not messages and body.message is not None:
+        # Rasa answers nothing when a custom action fails (the action server down): never leave a resident unanswered.
+        log.warning("the bot gave no answer")
+        messages = [TextOut(text=NO_ANSWER[detect_language(body.message)])]
+    return ChatResponse(messages=messages)

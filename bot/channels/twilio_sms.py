@@ -52,8 +52,10 @@ TEXTS = {
         "alguien puede leerlo. Escribanos cuando quiera para empezar de nuevo.",
     },
     "failed": {
-        "en": "Sorry, something went wrong. Emergency 911. Crisis 988. Please text again in a minute.",
-        "es": "Perdon, algo fallo. Emergencia 911. Crisis 988. Escriba de nuevo en un minuto.",
+        "en": "Sorry, something went wrong. Emergency 911. Crisis 988. Programs: call 211 or 311. Please text again "
+        "in a minute.",
+        "es": "Perdon, algo fallo. Emergencia 911. Crisis 988. Programas: llame al 211 o al 311. Escriba de nuevo en "
+        "un minuto.",
     },
 }
 
@@ -205,4 +207,10 @@ class TwilioSmsInput(InputChannel):
             metadata["sealed_contact"] = seal(phone, self.settings.contact_public_key)
         collector = CollectingOutputChannel()
         await on_new_message(UserMessage(body, collector, sender, input_channel=self.name(), metadata=metadata or None))
-        return twiml(bot_texts(collector.messages))
+        texts = bot_texts(collector.messages)
+        if not texts:
+            # Rasa answers nothing when a custom action fails (the action server down): never leave a resident
+            # without a reply, and never without the crisis numbers.
+            log.warning("the bot gave no answer")
+            texts = [TEXTS["failed"][detect_language(body)]]
+        return twiml(texts)
