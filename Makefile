@@ -16,7 +16,7 @@ RASA := $(BOT_VENV)/bin/rasa
 BOT_SOURCES := config.yml $(shell find bot -type f -not -path '*/__pycache__/*' -not -path 'bot/channels/*' \
 	-not -name credentials.yml -not -name endpoints.yml 2>/dev/null)
 
-.PHONY: help envs run test lint format validate index train lock clean browser
+.PHONY: help envs run test test-reliability lint format validate index train lock clean browser
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -61,6 +61,11 @@ test: envs lint browser index $(MODEL) ## run ruff, rasa data validate and the w
 	$(RASA) test core --model $(MODEL) --stories tests/conversations --out var/rasa-test --fail-on-prediction-errors
 	$(PY) -m pytest
 	$(BOT_VENV)/bin/python -m pytest tests/rasa --confcutdir=tests/rasa -p no:cacheprovider
+
+# Outside `make test` so CI stays within its 30 minutes on 2 cores: faults (SIGKILLed api, action server down, a
+# PostgreSQL restart), schemathesis over every api operation, and two bot replicas on PostgreSQL + Redis.
+test-reliability: envs browser index $(MODEL) ## run the reliability suite (about 9 minutes)
+	$(PY) -m pytest -m reliability
 
 # The browser tests drive Debian's chromium through Playwright: installed here from apt, never downloaded by a test tool.
 browser: ## install Debian's chromium for the browser tests (only when /usr/bin/chromium is missing)

@@ -60,7 +60,16 @@ REQUIREMENTS = {
     "bot": ("requirements/bot.in", "requirements/bot.lock"),
 }
 # requirements/venv.in packages the api image leaves out: development, tests and `make run` only.
-API_DEV_ONLY = {"honcho", "pytest", "ruff", "playwright", "axe-playwright-python", "twilio"}
+API_DEV_ONLY = {
+    "honcho",
+    "pytest",
+    "ruff",
+    "playwright",
+    "axe-playwright-python",
+    "twilio",
+    "hypothesis",
+    "schemathesis",
+}
 # Variables the bot passes to bot/endpoints-scaled.yml and the Procfile rather than to a settings class.
 ENDPOINT_VARS = {
     "NAVIGATOR_BOT_ENDPOINTS",

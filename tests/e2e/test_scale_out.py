@@ -31,9 +31,10 @@ def listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-pytestmark = pytest.mark.skipif(
-    not (listening(5432) and listening(6379)), reason="needs PostgreSQL on 5432 and Redis on 6379"
-)
+pytestmark = [
+    pytest.mark.reliability,
+    pytest.mark.skipif(not (listening(5432) and listening(6379)), reason="needs PostgreSQL on 5432 and Redis on 6379"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,9 @@ from api.crud import staff
 from api.main import create_app
 from tests.api.factories import PASSWORD, new_user, sign_in
 
+# Minutes of fault injection and fuzzing: `make test-reliability`, outside `make test`'s time budget.
+pytestmark = pytest.mark.reliability
+
 SERVICE = "service-token-for-schema-tests"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # The action server's endpoints; everything else under /api/v1 except programs, chat and sign-in is staff's.

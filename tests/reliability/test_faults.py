@@ -26,6 +26,9 @@ from tests.api.factories import PASSWORD, referral_request
 from tests.sms_client import SMS_ENV, SmsClient, new_phone
 from tests.stack import ApiProcess, Stack, StackFailed, free_port
 
+# Minutes of fault injection and fuzzing: `make test-reliability`, outside `make test`'s time budget.
+pytestmark = pytest.mark.reliability
+
 KEYS = 60
 WORKERS = 12
 
