@@ -22,9 +22,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 
-from api.db.models import Referral
+from api.crud.referrals import all_status_counts
 from knowledge.catalog import load_taxonomy
 from knowledge.index import document_texts
 from knowledge.text import stems
@@ -75,9 +74,7 @@ class ReferralCollector(Collector):
             return
         try:
             with session:
-                counts = dict(
-                    session.execute(select(Referral.status, func.count()).group_by(Referral.status)).tuples().all()
-                )
+                counts = all_status_counts(session)
         except Exception as exc:  # a scrape must not fail because the database is down
             log.warning("referral counts unavailable: %s", type(exc).__name__)
             return

@@ -162,8 +162,19 @@ def status_counts(session: Session, *, role: str, user_id: int) -> dict[str, int
     """Referrals per status among those this user may see."""
     if role not in ("outreach", "supervisor"):
         return {}
-    query = select(Referral.status, func.count()).group_by(Referral.status)
-    return dict(session.execute(visible_only(query, role=role, user_id=user_id)).tuples().all())
+    return _counts_by_status(session, visible_only(_BY_STATUS, role=role, user_id=user_id))
+
+
+def all_status_counts(session: Session) -> dict[str, int]:
+    """Referrals per status, all of them: the operator's gauge (api/core/metrics.py), which names no one."""
+    return _counts_by_status(session, _BY_STATUS)
+
+
+_BY_STATUS = select(Referral.status, func.count()).group_by(Referral.status)
+
+
+def _counts_by_status(session: Session, query: Select) -> dict[str, int]:
+    return dict(session.execute(query).tuples().all())
 
 
 def list_referrals(
