@@ -185,16 +185,20 @@ def detail(referral: Visible, session: SessionDep, user: Worker, database: Datab
     # Every read of contact details is on the record.
     audit(session, actor=actor(user), action="read_contact", code=referral.code)
     session.commit()
-    return ReferralDetail(
-        **summary(referral).model_dump(),
-        first_name=referral.first_name,
-        contact_method=referral.contact_method,
-        contact=contact,
-        consent_text=referral.consent_text,
-        consent_at=referral.consent_at,
-        consent_scope=referral.consent_scope,
-        history=[in_utc(EventOut.model_validate(e, from_attributes=True)) for e in referral.history],
-        notes=[in_utc(NoteOut.model_validate(n, from_attributes=True)) for n in notes_of(session, referral=referral)],
+    return in_utc(
+        ReferralDetail(
+            **summary(referral).model_dump(),
+            first_name=referral.first_name,
+            contact_method=referral.contact_method,
+            contact=contact,
+            consent_text=referral.consent_text,
+            consent_at=referral.consent_at,
+            consent_scope=referral.consent_scope,
+            history=[in_utc(EventOut.model_validate(e, from_attributes=True)) for e in referral.history],
+            notes=[
+                in_utc(NoteOut.model_validate(n, from_attributes=True)) for n in notes_of(session, referral=referral)
+            ],
+        )
     )
 
 

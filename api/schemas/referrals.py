@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class ConsentIn(BaseModel):
@@ -14,6 +14,12 @@ class ConsentIn(BaseModel):
     text: str = Field(min_length=10, max_length=2000, description="The exact text the resident agreed to.")
     at: datetime = Field(description="When the resident answered YES / SÍ.")
     scope: str = Field(min_length=3, max_length=200, description="What the consent covers, e.g. 'contact by CSCC'.")
+
+    @field_validator("at")
+    @classmethod
+    def in_utc(cls, at: datetime) -> datetime:
+        """Stored in UTC: SQLite keeps a wall clock and drops its zone. A time without a zone is taken as UTC."""
+        return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 class ReferralCreate(BaseModel):

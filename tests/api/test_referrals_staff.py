@@ -96,3 +96,12 @@ def test_every_contact_read_and_change_is_audited(client, people):
     sup, out = f"staff:{users['supervisor'].id}", f"staff:{users['outreach'].id}"
     assert trail == [(sup, "read_contact"), (sup, "assign"), (out, "read_contact"), (out, "note")]
     assert all("5550123" not in e["detail"] and "no message" not in e["detail"] for e in entries)
+
+
+def test_consent_time_is_the_instant_the_resident_answered_in_utc(client, people):
+    """The action server may send Chicago time; SQLite would keep its wall clock and drop the zone."""
+    _, headers = people
+    consent = referral_request().consent.model_dump(mode="json") | {"at": "2026-11-25T12:00:00-06:00"}
+    code = new_referral(client, headers, consent=consent)
+    detail = client.get(f"/api/v1/referrals/{code}", headers=headers["supervisor"]).json()
+    assert detail["consent_at"].replace("Z", "+00:00") == "2026-11-25T18:00:00+00:00"
