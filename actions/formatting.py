@@ -40,8 +40,13 @@ TEXT = {
 }
 
 
+def localized(table: dict[str, dict[str, str]], key: str, lang: str, **values: Any) -> str:
+    """Spanish for "es", English otherwise: the bot speaks only these two."""
+    return table[key]["es" if lang == "es" else "en"].format(**values)
+
+
 def t(key: str, lang: str, **values: Any) -> str:
-    return TEXT[key]["es" if lang == "es" else "en"].format(**values)
+    return localized(TEXT, key, lang, **values)
 
 
 def item(number: int, program: ProgramSummary, lang: str, *, with_summary: bool = True) -> str:

@@ -22,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.api_client import ApiUnavailable, NavigatorApi, ReferralReceipt, ReferralRejected
+from actions.formatting import localized
 from actions.referral_outbox import CREATE, WITHDRAW, Outbox, ensure_worker
 from actions.search import api, language
 from actions.settings import get_settings
@@ -191,7 +192,7 @@ HOW = {
 
 
 def t(key: str, lang: str, **values: Any) -> str:
-    return to_gsm7(TEXT[key]["es" if lang == "es" else "en"].format(**values))
+    return to_gsm7(localized(TEXT, key, lang, **values))
 
 
 def plain(text: str) -> str:
@@ -224,6 +225,11 @@ def us_number(text: str) -> str | None:
 def safety_flags(safety: str | None) -> tuple[bool, bool]:
     """(safe to text, safe to call) from the resident's answer."""
     return safety in ("text", "both"), safety in ("call", "both")
+
+
+def safety_answer(text_ok: bool, call_ok: bool) -> str:
+    """The inverse of safety_flags for an answer allowing at least one way; HOW's keys."""
+    return "both" if text_ok and call_ok else "text" if text_ok else "call"
 
 
 def outbox() -> Outbox:
@@ -377,7 +383,7 @@ class ValidateReferralForm(FormValidationAction):
             bool(words & {"call", "calls", "llamada", "llamadas"}),
         )
         if text_ok or call_ok:
-            return {"referral_safety": "both" if text_ok and call_ok else "text" if text_ok else "call"}
+            return {"referral_safety": safety_answer(text_ok, call_ok)}
         dispatcher.utter_message(text=t("bad_safety", language(tracker)))
         return {"referral_safety": None}
 
@@ -473,7 +479,7 @@ class ActionAskReferralConsent(Action):
         finally:
             client.close()
         text_ok, call_ok = safety_flags(slot("referral_safety"))
-        how = "both" if text_ok and call_ok else "text" if text_ok else "call"
+        how = safety_answer(text_ok, call_ok)
         own_number = on_sms(tracker) and slot("referral_contact_method") in ("text", "call")
         target = {"en": "this number" if own_number else "the number you gave",
                   "es": "a este numero" if own_number else "al numero que dio"}  # fmt: skip
@@ -574,7 +580,7 @@ class ActionSubmitReferral(Action):
         if not isinstance(receipt, ReferralReceipt):
             dispatcher.utter_message(text=t("queued", lang))
             return reset_form()
-        how = "both" if body["safe_to_text"] and body["safe_to_call"] else "text" if body["safe_to_text"] else "call"
+        how = safety_answer(body["safe_to_text"], body["safe_to_call"])
         key_lang = "es" if lang == "es" else "en"
         dispatcher.utter_message(
             text=t("sent", lang, code=receipt.code, how=HOW[how][key_lang], days=get_settings().referral_response_days)
