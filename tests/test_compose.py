@@ -37,6 +37,7 @@ SECRETS = {
     "NAVIGATOR_CONTACT_PUBLIC_KEY": {"bot", "actions"},
     "NAVIGATOR_SENDER_ID_KEY": {"bot"},
     "TWILIO_AUTH_TOKEN": {"bot"},
+    "TWILIO_ACCOUNT_SID": {"bot"},
     "NAVIGATOR_PUBLIC_BOT_URL": {"bot"},
     "POSTGRES_PASSWORD": {"postgres", "api", "bot"},
     "REDIS_PASSWORD": {"redis", "bot"},

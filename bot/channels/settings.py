@@ -29,6 +29,33 @@ class SmsSettings(BaseSettings):
         env="NAVIGATOR_CONTACT_PUBLIC_KEY",
         description="The api's public key (base64): a resident's number travels sealed with it, for referrals.",
     )
+    twilio_account_sid: str = Field(
+        "",
+        env="TWILIO_ACCOUNT_SID",
+        description="Twilio account SID (AC...): lets a reply that misses Twilio's 15 s webhook timeout go out through "
+        "the REST API. Empty = the webhook waits for the reply however long it takes.",
+    )
+    twilio_api_url: str = Field(
+        "https://api.twilio.com",
+        env="NAVIGATOR_TWILIO_API_URL",
+        description="Base URL of Twilio's REST API (a stand-in in tests).",
+    )
+    sms_reply_deadline_s: float = Field(
+        10.0,
+        env="NAVIGATOR_SMS_REPLY_DEADLINE_S",
+        gt=0,
+        le=14,
+        description="Seconds a webhook waits for the bot's reply before answering Twilio with empty TwiML and sending "
+        "the reply through the REST API (needs TWILIO_ACCOUNT_SID). Below Twilio's 15 s timeout.",
+    )
+    sms_concurrency: int = Field(
+        8,
+        env="NAVIGATOR_SMS_CONCURRENCY",
+        ge=1,
+        le=256,
+        description="Messages the bot works on at once; the rest wait in arrival order, so a burst queues instead "
+        "of slowing every message down until internal timeouts fire.",
+    )
     sms_state_url: str = Field(
         "sqlite:///var/sms-state.db",
         env="NAVIGATOR_SMS_STATE_URL",

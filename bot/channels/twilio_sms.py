@@ -2,7 +2,9 @@
 
 Rasa's own Twilio channel does not check Twilio's signature, sends each reply with a blocking API call and knows
 nothing of opt-outs or message length. Here the replies go back in the webhook's own response as TwiML, so no
-outbound call and no credentials beyond the auth token are needed.
+outbound call is needed. Under a burst, a reply that is not ready within NAVIGATOR_SMS_REPLY_DEADLINE_S (below
+Twilio's 15 s timeout) goes out through Twilio's REST API instead (bot/channels/twilio_rest.py), when
+TWILIO_ACCOUNT_SID is set. At most NAVIGATOR_SMS_CONCURRENCY messages are worked on at once, in arrival order.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from bot.channels.erase import erase_conversation
 from bot.channels.privacy import seal, sender_id
 from bot.channels.settings import SmsSettings, get_settings
 from bot.channels.sms_state import SmsState
+from bot.channels.twilio_rest import TwilioRest
 from knowledge.language import detect_language
 from knowledge.sms import split_sms
 
@@ -100,6 +103,12 @@ class TwilioSmsInput(InputChannel):
     def __init__(self, settings: SmsSettings) -> None:
         self.settings = settings
         self._state: SmsState | None = None
+        self._slots: asyncio.Semaphore | None = None
+        token = settings.twilio_auth_token.get_secret_value()
+        sid = settings.twilio_account_sid
+        self.rest = TwilioRest(settings.twilio_api_url, sid, token) if sid else None
+        # Late replies being sent: referenced so the event loop does not drop them half-way.
+        self._late: set[asyncio.Task[None]] = set()
 
     @property
     def state(self) -> SmsState:
@@ -107,6 +116,13 @@ class TwilioSmsInput(InputChannel):
         if self._state is None:
             self._state = SmsState(self.settings.sms_state_url)
         return self._state
+
+    @property
+    def slots(self) -> asyncio.Semaphore:
+        # Made on first use, inside the server's event loop.
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.settings.sms_concurrency)
+        return self._slots
 
     def _configured(self) -> str | None:
         if not self.settings.twilio_auth_token.get_secret_value():
@@ -126,6 +142,8 @@ class TwilioSmsInput(InputChannel):
         problem = self._configured()
         if problem:
             log.warning("SMS channel refuses every message until configured: %s", problem)
+        elif self.rest is None:
+            log.warning("TWILIO_ACCOUNT_SID is not set: a reply slower than Twilio's 15 s timeout will be lost")
 
         @sms.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -171,7 +189,7 @@ class TwilioSmsInput(InputChannel):
             log.info("SMS retry of a handled message ignored")
             return twiml([])
         try:
-            return await self._handle(agent, on_new_message, phone, body)
+            return await self._handle(agent, on_new_message, phone, form.get("To") or "", body)
         except Exception as exc:
             # Twilio's retry of this MessageSid may then succeed; the resident gets the crisis numbers now.
             await asyncio.to_thread(self.state.release, message_sid)
@@ -180,7 +198,7 @@ class TwilioSmsInput(InputChannel):
             return twiml([TEXTS["failed"][detect_language(body)]])
 
     async def _handle(
-        self, agent: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]], phone: str, body: str
+        self, agent: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]], phone: str, ours: str, body: str
     ) -> HTTPResponse:
         sender = sender_id(phone, self.settings.sender_id_key.get_secret_value())
         word = keyword(body)
@@ -205,12 +223,43 @@ class TwilioSmsInput(InputChannel):
         metadata: dict[str, Any] = {}
         if self.settings.contact_public_key:
             metadata["sealed_contact"] = seal(phone, self.settings.contact_public_key)
-        collector = CollectingOutputChannel()
-        await on_new_message(UserMessage(body, collector, sender, input_channel=self.name(), metadata=metadata or None))
-        texts = bot_texts(collector.messages)
+        output = CollectingOutputChannel()
+        message = UserMessage(body, output, sender, input_channel=self.name(), metadata=metadata or None)
+        work = asyncio.ensure_future(self._converse(on_new_message, message, output))
+        if self.rest is None or not ours:
+            return twiml(await work)
+        try:
+            return twiml(await asyncio.wait_for(asyncio.shield(work), self.settings.sms_reply_deadline_s))
+        except asyncio.TimeoutError:
+            late = asyncio.ensure_future(self._reply_late(work, to=phone, sender=ours, body=body))
+            self._late.add(late)
+            late.add_done_callback(self._late.discard)
+            log.info("SMS reply late: it will go through Twilio's REST API")
+            return twiml([])
+
+    async def _converse(
+        self,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        message: UserMessage,
+        output: CollectingOutputChannel,
+    ) -> list[str]:
+        async with self.slots:
+            await on_new_message(message)
+        texts = bot_texts(output.messages)
         if not texts:
             # Rasa answers nothing when a custom action fails (the action server down): never leave a resident
             # without a reply, and never without the crisis numbers.
             log.warning("the bot gave no answer")
+            texts = [TEXTS["failed"][detect_language(message.text or "")]]
+        return texts
+
+    async def _reply_late(self, work: asyncio.Future[list[str]], *, to: str, sender: str, body: str) -> None:
+        try:
+            texts = await work
+        except Exception as exc:
+            log.error("SMS message failed: %s", type(exc).__name__)
             texts = [TEXTS["failed"][detect_language(body)]]
-        return twiml(texts)
+        assert self.rest is not None
+        parts = [part for text in texts for part in split_sms(text)]
+        sent = await self.rest.send(to=to, sender=sender, parts=parts)
+        log.info("SMS late reply: %d of %d parts sent", sent, len(parts))

@@ -153,3 +153,80 @@ def test_when_the_bot_fails_the_resident_gets_the_crisis_numbers_and_the_retry_i
 
     assert call(sms, working) == (200, ["Lista de programas"])  # Twilio's retry of the same MessageSid
     assert call(sms, working) == (200, [])  # and only once
+
+
+def signed(form, token="token"):
+    from twilio.request_validator import RequestValidator
+
+    return RequestValidator(token).compute_signature(URL, form)
+
+
+def test_a_reply_slower_than_the_deadline_goes_out_through_the_rest_api(tmp_path, caplog):
+    from tests.twilio_standin import ACCOUNT_SID, TwilioStandIn
+
+    caplog.set_level("INFO")
+    long_reply = "\n".join(f"{n}. Program {n}: " + "help with things " * 8 + "312-555-0100" for n in range(1, 8))
+
+    async def slow(message):
+        await asyncio.sleep(0.6)
+        await message.output_channel.send_response(message.sender_id, {"text": long_reply})
+
+    with TwilioStandIn("token", failures=[503]) as twilio:  # one outage first: retried
+        sms = channel(tmp_path, twilio_account_sid=ACCOUNT_SID, twilio_api_url=twilio.url, sms_reply_deadline_s=0.2)
+
+        async def scenario():
+            started = asyncio.get_running_loop().time()
+            response = await sms.process(url=URL, form=FORM, signature=signed(FORM), agent=None, on_new_message=slow)
+            answered_after = asyncio.get_running_loop().time() - started
+            await asyncio.gather(*sms._late)
+            return response, answered_after
+
+        response, answered_after = asyncio.run(scenario())
+    assert response.status == 200 and list(ET.fromstring(response.body).iter("Message")) == []
+    assert answered_after < 0.5  # Twilio got its answer before the deadline ran out, not after the bot
+    assert all(s.to == FORM["From"] and s.sender == FORM["To"] for s in twilio.sent)
+    parts = [s.body for s in twilio.sent]
+    assert len(parts) > 1 and all(len(p) <= 459 for p in parts) and "\n".join(parts) == long_reply  # in order
+    assert "5550100" not in caplog.text and "Program" not in caplog.text
+
+
+def test_at_most_the_configured_number_of_messages_are_worked_on_at_once(tmp_path):
+    sms = channel(tmp_path, sms_concurrency=2)
+    busy, most = 0, 0
+
+    async def bot(message):
+        nonlocal busy, most
+        busy += 1
+        most = max(most, busy)
+        await asyncio.sleep(0.05)
+        busy -= 1
+        await message.output_channel.send_response(message.sender_id, {"text": f"re {message.text}"})
+
+    async def scenario():
+        forms = [{**FORM, "MessageSid": f"SM{i}", "From": f"+1312555{i:04d}", "Body": f"m{i}"} for i in range(7)]
+        answers = await asyncio.gather(
+            *(sms.process(url=URL, form=f, signature=signed(f), agent=None, on_new_message=bot) for f in forms)
+        )
+        return [[m.text for m in ET.fromstring(a.body).iter("Message")] for a in answers]
+
+    assert asyncio.run(scenario()) == [[f"re m{i}"] for i in range(7)]
+    assert most == 2
+
+
+def test_a_refused_late_reply_is_not_retried_and_names_no_one(tmp_path, caplog):
+    from tests.twilio_standin import ACCOUNT_SID, TwilioStandIn
+
+    async def slow(message):
+        await asyncio.sleep(0.3)
+        await message.output_channel.send_response(message.sender_id, {"text": "Hola"})
+
+    with TwilioStandIn("other token") as twilio:  # wrong credentials: 401, and nothing to gain by retrying
+        sms = channel(tmp_path, twilio_account_sid=ACCOUNT_SID, twilio_api_url=twilio.url, sms_reply_deadline_s=0.1)
+
+        async def scenario():
+            await sms.process(url=URL, form=FORM, signature=signed(FORM), agent=None, on_new_message=slow)
+            await asyncio.gather(*sms._late)
+
+        asyncio.run(scenario())
+    assert twilio.sent == []
+    assert "SMS reply refused by Twilio: HTTP 401, code 20003" in caplog.text and "5550100" not in caplog.text
