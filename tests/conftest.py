@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import secrets
 import socket
 import uuid
@@ -27,7 +28,8 @@ from api.core.settings import AuthSettings, DatabaseSettings
 from knowledge.embedding import load_model
 from knowledge.search import Searcher
 from knowledge.settings import SearchSettings
-from tests.stack import NeutralSite, Running, Stack, StackFailed
+from tests.stack import NeutralSite, Replicas, Running, Stack, StackFailed, extra_bot, scaled_env
+from tests.twilio_standin import ACCOUNT_SID, TwilioStandIn
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,6 +48,17 @@ def eval_dir() -> Path:
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def logs_hold_no_resident_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the whole run (this is torn down last, once every process has stopped and written its log): no phone
+    number and no resident's message in any log the run's processes wrote."""
+    yield
+    from tests.privacy import leaks_in
+
+    leaks = leaks_in(tmp_path_factory.getbasetemp())
+    assert leaks == [], "\n".join(leaks[:20])
 
 
 @pytest.fixture(scope="session")
@@ -157,6 +170,40 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             yield Running(stack, neutral.url)
         finally:
             stack.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def tracker_db() -> Iterator[str]:
+    """A PostgreSQL database of its own for the scaled bots' conversations and SMS state."""
+    from tests.stack import scratch_database
+
+    with scratch_database() as name:
+        yield name
+
+
+@pytest.fixture(scope="session")
+def twilio() -> Iterator[TwilioStandIn]:
+    """Twilio's REST API, stood in locally: where the scaled bots send replies that miss the webhook deadline."""
+    from tests.sms_client import TOKEN
+
+    with TwilioStandIn(TOKEN) as standin:
+        yield standin
+
+
+@pytest.fixture(scope="session")
+def replicas(tmp_path_factory: pytest.TempPathFactory, tracker_db: str, twilio: TwilioStandIn) -> Iterator[Replicas]:
+    """Two bot processes (a Stack's and another) sharing one PostgreSQL tracker store and one Redis lock store, as
+    production runs them behind a load balancer; started once for the scale-out and load tests (minutes on 2 cores).
+    """
+    from tests.sms_client import SMS_ENV
+
+    late_replies = {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "NAVIGATOR_TWILIO_API_URL": twilio.url}
+    overrides = {**SMS_ENV, **late_replies, **scaled_env(tracker_db, redis_db=random.randint(2, 15))}
+    try:
+        with Stack(tmp_path_factory.mktemp("scaled"), overrides=overrides) as stack, extra_bot(stack) as second:
+            yield Replicas([stack.bot_url, second], stack)
+    except StackFailed as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -263,6 +264,41 @@ def scaled_env(tracker_db: str, redis_db: int) -> dict[str, str]:
         # Handled MessageSids and opt-outs shared too, so a Twilio retry landing on another replica is not redone.
         "NAVIGATOR_SMS_STATE_URL": f"postgresql://postgres@127.0.0.1:5432/{tracker_db}",
     }
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def scaled_services_up() -> bool:
+    """PostgreSQL on 5432 and Redis on 6379, which the scaled stack needs."""
+    return listening(5432) and listening(6379)
+
+
+class Replicas:
+    """Bot replicas' base URLs, as a load balancer would spread residents over them."""
+
+    def __init__(self, urls: list[str], stack: Stack) -> None:
+        self.urls = urls
+        self.stack = stack
+
+    def say(self, replica: int, sender: str, text: str) -> str:
+        response = httpx.post(
+            f"{self.urls[replica]}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=90
+        )
+        assert response.status_code == 200
+        return "\n".join(m.get("text", "") for m in response.json() if m.get("text"))
+
+
+def tracker_events(tracker_db: str, sender: str) -> list[dict]:
+    """A conversation's events as the replicas stored them in the PostgreSQL database tracker_db."""
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES_ADMIN.rsplit('/', 1)[0]}/{tracker_db}") as db:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = %s ORDER BY id", (sender,)).fetchall()
+    return [json.loads(data) for (data,) in rows]
 
 
 @contextlib.contextmanager

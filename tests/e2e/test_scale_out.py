@@ -7,68 +7,20 @@ Uses the real PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379); skipped on
 
 from __future__ import annotations
 
-import json
 import os
-import random
-import socket
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
-import psycopg
 import pytest
 
-from tests.sms_client import SMS_ENV, SmsClient, new_phone, sender_id
-from tests.stack import Stack, StackFailed, extra_bot, scaled_env, scratch_database
-
-CODE_CHARS = "ACDEFGHJKMNPQRTUVWXY34679"
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
+from tests.sms_client import SmsClient, new_phone, sender_id
+from tests.stack import scaled_services_up, tracker_events
 
 pytestmark = [
     pytest.mark.reliability,
-    pytest.mark.skipif(not (listening(5432) and listening(6379)), reason="needs PostgreSQL on 5432 and Redis on 6379"),
+    pytest.mark.skipif(not scaled_services_up(), reason="needs PostgreSQL on 5432 and Redis on 6379"),
 ]
-
-
-@pytest.fixture(scope="module")
-def tracker_db():
-    with scratch_database() as name:
-        yield name
-
-
-class Replicas:
-    def __init__(self, urls: list[str]) -> None:
-        self.urls = urls
-
-    def say(self, replica: int, sender: str, text: str) -> str:
-        response = httpx.post(
-            f"{self.urls[replica]}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=90
-        )
-        assert response.status_code == 200
-        return "\n".join(m.get("text", "") for m in response.json() if m.get("text"))
-
-
-@pytest.fixture(scope="module")
-def replicas(tmp_path_factory, tracker_db):
-    overrides = {**SMS_ENV, **scaled_env(tracker_db, redis_db=random.randint(2, 15))}
-    try:
-        with Stack(tmp_path_factory.mktemp("scaled"), overrides=overrides) as stack, extra_bot(stack) as second:
-            yield Replicas([stack.bot_url, second])
-    except StackFailed as exc:
-        pytest.fail(str(exc))
-
-
-def events(tracker_db: str, sender: str) -> list[dict]:
-    with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{tracker_db}") as db:
-        rows = db.execute("SELECT data FROM events WHERE sender_id = %s ORDER BY id", (sender,)).fetchall()
-    return [json.loads(data) for (data,) in rows]
 
 
 def test_turns_alternating_between_replicas_make_one_coherent_conversation(replicas, tracker_db):
@@ -91,7 +43,7 @@ def test_turns_alternating_between_replicas_make_one_coherent_conversation(repli
     for i, (text, expected) in enumerate(turns):
         reply = replicas.say(i % 2, sender, text)
         assert expected(reply), (i, text, reply)
-    stored = events(tracker_db, sender)
+    stored = tracker_events(tracker_db, sender)
     said = [e["text"] for e in stored if e["event"] == "user"]
     assert said == [text for text, _ in turns]  # every turn once, in order
 
@@ -102,7 +54,7 @@ def test_two_messages_at_once_on_two_replicas_are_both_processed_one_after_the_o
     with ThreadPoolExecutor(2) as pool:
         replies = list(pool.map(lambda a: replicas.say(*a), [(0, sender, "i need a job"), (1, sender, "rent help")]))
     assert all(r.startswith("1. ") for r in replies), replies
-    stored = events(tracker_db, sender)
+    stored = tracker_events(tracker_db, sender)
     said = [e["text"] for e in stored if e["event"] == "user"]
     assert sorted(said[1:]) == ["i need a job", "rent help"] and said[0] == "hi"
     # The lock serialised them: each message's whole turn (its actions, then listening) before the next message.
@@ -120,5 +72,5 @@ def test_a_twilio_retry_on_the_other_replica_is_not_processed_again(replicas, tr
     assert replies
     _, retry = second.send(phone, "I need a winter coat", sid=sid)
     assert retry == []
-    said = [e for e in events(tracker_db, sender_id(phone)) if e["event"] == "user"]
+    said = [e for e in tracker_events(tracker_db, sender_id(phone)) if e["event"] == "user"]
     assert len(said) == 1
