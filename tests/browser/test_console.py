@@ -55,6 +55,7 @@ class Console:
     log: Path
     code: str
     cli_output: str
+    service_token: str
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +124,7 @@ def console(tmp_path_factory) -> Console:
                 timeout=30,
             )
             assert created.status_code == 201, created.text
-            yield Console(api.url, log, created.json()["code"], "\n".join(cli_output))
+            yield Console(api.url, log, created.json()["code"], "\n".join(cli_output), env["NAVIGATOR_SERVICE_TOKEN"])
     except StackFailed as exc:
         pytest.fail(str(exc))
 
@@ -266,3 +267,46 @@ def test_a_supervisor_works_a_referral_and_no_contact_detail_is_logged(page, con
     for secret in [*PHONE_SPELLINGS, FIRST_NAME, NOTE, "quokka"]:
         for name, text in (("api log", log), ("staff CLI", console.cli_output), ("browser", "\n".join(page.errors))):
             assert secret not in text, f"{secret!r} in the {name}"
+
+
+# What an attacker could type into the chat as a name, safe times or a need, or a careless note could hold.
+HOSTILE = {
+    "first_name": '<img src=x onerror="window.__pwned=1">',
+    "safe_times": '"><script>window.__pwned=2</script>',
+    "need": "'; DROP TABLE referrals; --",
+    "note": '<svg onload=window.__pwned=3> x" onmouseover="window.__pwned=4',
+}
+
+
+def test_hostile_text_is_stored_verbatim_and_shown_as_text(page, console):
+    from playwright.sync_api import expect
+
+    body = referral_request(
+        first_name=HOSTILE["first_name"], safe_times=HOSTILE["safe_times"], needs=[HOSTILE["need"]]
+    ).model_dump(mode="json")
+    created = httpx.post(
+        f"{console.url}/api/v1/referrals",
+        json=body,
+        headers={"Authorization": f"Bearer {console.service_token}", "Idempotency-Key": uuid.uuid4().hex},
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    code = created.json()["code"]
+    sign_in(page, console, SUPERVISOR[0])
+    expect(page.get_by_role("heading", level=1)).to_have_text("Referral queue")
+    page.get_by_role("link", name=code).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Referral {code}")
+    expect(page.get_by_text(HOSTILE["first_name"], exact=True)).to_be_visible()  # the characters, not an image
+    expect(page.locator("main")).to_contain_text(HOSTILE["safe_times"])
+    expect(page.locator("main")).to_contain_text(HOSTILE["need"])
+    page.get_by_label("Add a note").fill(HOSTILE["note"])
+    page.get_by_role("button", name="Add note").click()
+    expect(page.get_by_role("status")).to_have_text("Note added.")
+    expect(page.locator(".notes .text")).to_have_text([HOSTILE["note"]])
+    page.locator(".notes .text").hover()
+    assert page.evaluate("() => window.__pwned") is None  # none of it ran
+    assert page.locator("main img, main script, main svg[onload]").count() == 0
+    assert page.errors == []
+    # and the database is whole: the queue still lists every referral
+    page.get_by_role("link", name="Queue", exact=True).click()
+    expect(page.get_by_role("link", name=console.code)).to_be_visible()
