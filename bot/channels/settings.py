@@ -57,6 +57,12 @@ class SmsSettings(BaseSettings):
         description="Messages the bot works on at once; the rest wait in arrival order, so a burst queues instead "
         "of slowing every message down until internal timeouts fire.",
     )
+    bot_metrics_port: int = Field(
+        0, env="NAVIGATOR_BOT_METRICS_PORT", ge=0, le=65535, description="Port of the SMS metrics endpoint; 0 = off."
+    )
+    bot_metrics_host: str = Field(
+        "127.0.0.1", env="NAVIGATOR_BOT_METRICS_HOST", description="Interface the SMS metrics endpoint binds to."
+    )
     sms_state_url: str = Field(
         "sqlite:///var/sms-state.db",
         env="NAVIGATOR_SMS_STATE_URL",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.erase import erase_conversation
+from bot.channels.metrics import SmsMetrics
 from bot.channels.privacy import seal, sender_id
 from bot.channels.settings import SmsSettings, get_settings
 from bot.channels.sms_state import SmsState
@@ -109,6 +111,7 @@ class TwilioSmsInput(InputChannel):
         self.rest = TwilioRest(settings.twilio_api_url, sid, token) if sid else None
         # Late replies being sent: referenced so the event loop does not drop them half-way.
         self._late: set[asyncio.Task[None]] = set()
+        self.metrics = SmsMetrics()
 
     @property
     def state(self) -> SmsState:
@@ -144,6 +147,7 @@ class TwilioSmsInput(InputChannel):
             log.warning("SMS channel refuses every message until configured: %s", problem)
         elif self.rest is None:
             log.warning("TWILIO_ACCOUNT_SID is not set: a reply slower than Twilio's 15 s timeout will be lost")
+        self.metrics.serve(self.settings.bot_metrics_host, self.settings.bot_metrics_port)
 
         @sms.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -176,17 +180,21 @@ class TwilioSmsInput(InputChannel):
         """One webhook call: url as Twilio signed it, its form fields, the X-Twilio-Signature header."""
         problem = self._configured()
         if problem:
+            self.metrics.count("not_configured")
             return response.text(f"SMS channel not configured: {problem}", status=503)
         if not self._signed(url, form, signature):
             log.warning("refused an SMS webhook without a valid Twilio signature")
+            self.metrics.count("refused_signature")
             return response.text("invalid or missing X-Twilio-Signature", status=403)
         phone = form.get("From") or ""
         message_sid = form.get("MessageSid") or form.get("SmsSid") or ""
         body = (form.get("Body") or "")[:MAX_BODY]
         if not phone or not message_sid:
+            self.metrics.count("bad_request")
             return response.text("From and MessageSid are required", status=400)
         if not await asyncio.to_thread(self.state.claim, message_sid):
             log.info("SMS retry of a handled message ignored")
+            self.metrics.count("duplicate")
             return twiml([])
         try:
             return await self._handle(agent, on_new_message, phone, form.get("To") or "", body)
@@ -195,6 +203,7 @@ class TwilioSmsInput(InputChannel):
             await asyncio.to_thread(self.state.release, message_sid)
             # The type only: a traceback or an exception's text may quote the message.
             log.error("SMS message failed: %s", type(exc).__name__)
+            self.metrics.count("failed")
             return twiml([TEXTS["failed"][detect_language(body)]])
 
     async def _handle(
@@ -205,19 +214,24 @@ class TwilioSmsInput(InputChannel):
         if word in STOP_WORDS:
             await asyncio.to_thread(self.state.set_opted_out, sender, True)
             log.info("SMS opt-out recorded")
+            self.metrics.count("opt_out")
             return twiml([])
         if word in START_WORDS:
             await asyncio.to_thread(self.state.set_opted_out, sender, False)
             log.info("SMS opt-in recorded")
+            self.metrics.count("opt_in")
             return twiml([])
         if await asyncio.to_thread(self.state.is_opted_out, sender):
             # Twilio would refuse to deliver any reply; the message is not processed either.
+            self.metrics.count("opted_out")
             return twiml([])
         if word in HELP_WORDS:
+            self.metrics.count("help")
             return twiml([TEXTS["help"][HELP_WORDS[word]]])
         if word in DELETE_WORDS:
             await erase_conversation(agent, sender)
             log.info("SMS conversation erased on request")
+            self.metrics.count("delete")
             return twiml([TEXTS["deleted"][DELETE_WORDS[word]]])
 
         metadata: dict[str, Any] = {}
@@ -227,15 +241,19 @@ class TwilioSmsInput(InputChannel):
         message = UserMessage(body, output, sender, input_channel=self.name(), metadata=metadata or None)
         work = asyncio.ensure_future(self._converse(on_new_message, message, output))
         if self.rest is None or not ours:
-            return twiml(await work)
-        try:
-            return twiml(await asyncio.wait_for(asyncio.shield(work), self.settings.sms_reply_deadline_s))
-        except asyncio.TimeoutError:
-            late = asyncio.ensure_future(self._reply_late(work, to=phone, sender=ours, body=body))
-            self._late.add(late)
-            late.add_done_callback(self._late.discard)
-            log.info("SMS reply late: it will go through Twilio's REST API")
-            return twiml([])
+            texts = await work
+        else:
+            try:
+                texts = await asyncio.wait_for(asyncio.shield(work), self.settings.sms_reply_deadline_s)
+            except asyncio.TimeoutError:
+                late = asyncio.ensure_future(self._reply_late(work, to=phone, sender=ours, body=body))
+                self._late.add(late)
+                late.add_done_callback(self._late.discard)
+                log.info("SMS reply late: it will go through Twilio's REST API")
+                self.metrics.count("answered_late")
+                return twiml([])
+        self.metrics.count("answered_inline")
+        return twiml(texts)
 
     async def _converse(
         self,
@@ -243,8 +261,15 @@ class TwilioSmsInput(InputChannel):
         message: UserMessage,
         output: CollectingOutputChannel,
     ) -> list[str]:
-        async with self.slots:
-            await on_new_message(message)
+        started = time.monotonic()
+        with self.metrics.waiting.track_inprogress():
+            await self.slots.acquire()
+        try:
+            with self.metrics.working.track_inprogress():
+                await on_new_message(message)
+        finally:
+            self.slots.release()
+        self.metrics.reply_seconds.observe(time.monotonic() - started)
         texts = bot_texts(output.messages)
         if not texts:
             # Rasa answers nothing when a custom action fails (the action server down): never leave a resident
@@ -262,4 +287,6 @@ class TwilioSmsInput(InputChannel):
         assert self.rest is not None
         parts = [part for text in texts for part in split_sms(text)]
         sent = await self.rest.send(to=to, sender=sender, parts=parts)
+        self.metrics.late_parts.labels("sent").inc(sent)
+        self.metrics.late_parts.labels("not_sent").inc(len(parts) - sent)
         log.info("SMS late reply: %d of %d parts sent", sent, len(parts))

@@ -188,14 +188,20 @@ def test_a_reply_slower_than_the_deadline_goes_out_through_the_rest_api(tmp_path
     parts = [s.body for s in twilio.sent]
     assert len(parts) > 1 and all(len(p) <= 459 for p in parts) and "\n".join(parts) == long_reply  # in order
     assert "5550100" not in caplog.text and "Program" not in caplog.text
+    sample = sms.metrics.registry.get_sample_value
+    assert sample("navigator_sms_messages_total", {"outcome": "answered_late"}) == 1
+    assert sample("navigator_sms_messages_total", {"outcome": "answered_inline"}) == 0
+    assert sample("navigator_sms_late_parts_total", {"result": "sent"}) == len(parts)
+    assert sample("navigator_sms_reply_seconds_count") == 1 and sample("navigator_sms_reply_seconds_sum") >= 0.6
 
 
 def test_at_most_the_configured_number_of_messages_are_worked_on_at_once(tmp_path):
     sms = channel(tmp_path, sms_concurrency=2)
-    busy, most = 0, 0
+    busy, most, waiting = 0, 0, []
 
     async def bot(message):
         nonlocal busy, most
+        waiting.append(sms.metrics.registry.get_sample_value("navigator_sms_waiting"))
         busy += 1
         most = max(most, busy)
         await asyncio.sleep(0.05)
@@ -210,7 +216,25 @@ def test_at_most_the_configured_number_of_messages_are_worked_on_at_once(tmp_pat
         return [[m.text for m in ET.fromstring(a.body).iter("Message")] for a in answers]
 
     assert asyncio.run(scenario()) == [[f"re m{i}"] for i in range(7)]
-    assert most == 2
+    assert most == 2 and max(waiting) >= 3  # the rest waited their turn, and the gauge showed it
+    sample = sms.metrics.registry.get_sample_value
+    assert sample("navigator_sms_messages_total", {"outcome": "answered_inline"}) == 7
+    assert sample("navigator_sms_waiting") == 0 and sample("navigator_sms_working") == 0
+
+
+def test_the_metrics_endpoint_serves_counts_without_numbers(tmp_path):
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sms = channel(tmp_path, bot_metrics_port=port)
+    sms.blueprint(lambda message: None)
+    assert call(sms, None, token="other")[0] == 403
+    page = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    assert 'navigator_sms_messages_total{outcome="refused_signature"} 1.0' in page
+    assert "5550100" not in page
 
 
 def test_a_refused_late_reply_is_not_retried_and_names_no_one(tmp_path, caplog):
