@@ -62,9 +62,10 @@ test: envs lint browser index $(MODEL) ## run ruff, rasa data validate and the w
 	$(PY) -m pytest
 	$(BOT_VENV)/bin/python -m pytest tests/rasa --confcutdir=tests/rasa -p no:cacheprovider
 
-# Outside `make test` so CI stays within its 30 minutes on 2 cores: faults (SIGKILLed api, action server down, a
-# PostgreSQL restart), schemathesis over every api operation, and two bot replicas on PostgreSQL + Redis.
-test-reliability: envs browser index $(MODEL) ## run the reliability suite (about 9 minutes)
+# Its own target, so a developer's `make test` stays quick; .ci/run runs both. Load (2,000 SMS at 32/s, 500 referrals),
+# faults (SIGKILLed api, action server down, a PostgreSQL restart), schemathesis over every api operation, and two bot
+# replicas on PostgreSQL + Redis.
+test-reliability: envs browser index $(MODEL) ## run the reliability suite (about 6 minutes)
 	$(PY) -m pytest -m reliability
 
 # The browser tests drive Debian's chromium through Playwright: installed here from apt, never downloaded by a test tool.
