@@ -13,6 +13,11 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 log = logging.getLogger(__name__)
 
+# Declared on every router that reads or writes the database (api/main.py), so clients know to retry.
+DATABASE_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"description": "The database cannot be reached: retry after the Retry-After header's seconds."}
+}
+
 
 def invalid(param: str, message: str, value: Any) -> RequestValidationError:
     return RequestValidationError([{"type": "value_error", "loc": ("query", param), "msg": message, "input": value}])

@@ -21,7 +21,7 @@ from api.core.logging import RequestContext
 from api.core.metrics import ApiMetrics
 from api.core.settings import AuthSettings, ChatSettings, DatabaseSettings
 from api.db.session import make_engine, make_sessionmaker
-from api.errors import database_unavailable
+from api.errors import DATABASE_UNAVAILABLE, database_unavailable
 from api.routes import auth, chat, health, metrics, programs, referrals, reports, resident_referrals, web
 from api.routes.console import router as console_router
 from knowledge.catalog import load_programs
@@ -89,11 +89,8 @@ def create_app(
     app.include_router(metrics.router)
     app.include_router(programs.router)
     app.include_router(chat.router)
-    app.include_router(referrals.router)
-    app.include_router(referrals.audit_router)
-    app.include_router(resident_referrals.router)
-    app.include_router(reports.router)
-    app.include_router(auth.router)
+    for router in (referrals.router, referrals.audit_router, resident_referrals.router, reports.router, auth.router):
+        app.include_router(router, responses=DATABASE_UNAVAILABLE)
     app.include_router(web.router)
     app.include_router(console_router)
     return app

@@ -249,6 +249,8 @@ def test_postgres_restart_api_recovers_without_restart(tmp_path):
             print(f"FAULT pg-down: status={during.status_code} body={during.text[:300]!r}")
             assert during.status_code == 503 and "Traceback" not in during.text
             assert during.json()["detail"] == "database unavailable"
+            declared = httpx.get(f"{api.url}/openapi.json", timeout=10).json()["paths"]["/api/v1/referrals"]["post"]
+            assert "503" in declared["responses"]  # clients are told to expect it
             pg.ctl("start")
             back_at = time.monotonic()
             while time.monotonic() < back_at + 20 and create().status_code != 201:
