@@ -11,15 +11,16 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
+
+from tests.local_server import LocalServer
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "navigator.tar.gz"
@@ -58,6 +59,20 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes], deadline_s: float, lo
         time.sleep(0.3)
     tail = log.read_text()[-4000:] if log and log.exists() else ""
     raise StackFailed(f"{url} did not come up:\n{tail}")
+
+
+def api_env(tmp_path: Path, database: str, service_token: str) -> dict[str, str]:
+    """What an ApiProcess of a test needs: its database and index folder, the action server's token, fresh keys."""
+    from api.core.contact_box import new_key
+
+    return {
+        "NAVIGATOR_DATABASE_URL": database,
+        "NAVIGATOR_QDRANT_PATH": str(tmp_path / "qdrant"),
+        "NAVIGATOR_SERVICE_TOKEN": service_token,
+        "NAVIGATOR_REFERRAL_CONTACT_KEY": new_key(),
+        "NAVIGATOR_AUTH_SECRET": secrets.token_urlsafe(32),
+        "NAVIGATOR_API_LOG_LEVEL": "warning",
+    }
 
 
 class ApiProcess:
@@ -206,14 +221,12 @@ class NeutralSite:
             pass
 
     def __enter__(self) -> NeutralSite:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self._server = LocalServer(self.Handler).__enter__()
+        self.url = self._server.url
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._server.__exit__(*exc)
 
 
 @dataclass(frozen=True)

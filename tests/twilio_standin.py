@@ -9,8 +9,10 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
+
+from tests.local_server import LocalServer
 
 ACCOUNT_SID = "AC" + "1" * 32
 
@@ -72,11 +74,9 @@ class TwilioStandIn:
             def log_message(self, *args: object) -> None:  # quiet: the numbers are in the requests
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self._server = LocalServer(Handler).__enter__()
+        self.url = self._server.url
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._server.__exit__(*exc)

@@ -4,7 +4,6 @@ down while residents write, and PostgreSQL restarted under a running api. docs/r
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -20,28 +19,16 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from api.core.contact_box import new_key
 from api.crud.staff import create_staff
 from tests.api.factories import PASSWORD, referral_request
 from tests.sms_client import SMS_ENV, SmsClient, new_phone
-from tests.stack import ApiProcess, Stack, StackFailed, free_port
+from tests.stack import ApiProcess, Stack, StackFailed, api_env, free_port
 
 # Minutes of fault injection and fuzzing: `make test-reliability`, outside `make test`'s time budget.
 pytestmark = pytest.mark.reliability
 
 KEYS = 60
 WORKERS = 12
-
-
-def _api_env(tmp_path: Path, database: str, token: str) -> dict[str, str]:
-    return {
-        "NAVIGATOR_DATABASE_URL": database,
-        "NAVIGATOR_QDRANT_PATH": str(tmp_path / "qdrant"),
-        "NAVIGATOR_SERVICE_TOKEN": token,
-        "NAVIGATOR_REFERRAL_CONTACT_KEY": new_key(),
-        "NAVIGATOR_AUTH_SECRET": secrets.token_urlsafe(32),
-        "NAVIGATOR_API_LOG_LEVEL": "warning",
-    }
 
 
 class Current:
@@ -55,7 +42,7 @@ class Current:
 def test_api_killed_mid_burst_stores_every_referral_exactly_once(tmp_path):
     token = uuid.uuid4().hex
     database = f"sqlite:///{tmp_path / 'navigator.db'}"
-    env = _api_env(tmp_path, database, token)
+    env = api_env(tmp_path, database, token)
     keys = [f"referral-{uuid.uuid4().hex}" for _ in range(KEYS)]
     attempts = {k: 0 for k in keys}
     statuses: dict[str, list[int]] = {k: [] for k in keys}
@@ -193,7 +180,7 @@ class PrivatePostgres:
 def test_postgres_restart_api_recovers_without_restart(tmp_path):
     pg = PrivatePostgres().start()
     token = uuid.uuid4().hex
-    env = _api_env(tmp_path, pg.url, token)
+    env = api_env(tmp_path, pg.url, token)
     service = {"Authorization": f"Bearer {token}"}
     try:
         with ApiProcess(env, log=tmp_path / "api.log") as api:

@@ -24,11 +24,10 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from api.core.contact_box import new_key
 from tests.api.factories import referral_request
 from tests.conftest import postgres_schema
 from tests.sms_client import PATH, SmsClient, sender_id
-from tests.stack import ApiProcess, Replicas, scaled_services_up, tracker_events
+from tests.stack import ApiProcess, Replicas, api_env, scaled_services_up, tracker_events
 from tests.twilio_standin import TwilioStandIn
 
 pytestmark = [
@@ -156,15 +155,7 @@ CLIENTS = 25
 def test_500_referrals_from_concurrent_conversations_with_10_percent_retried_are_exactly_500(tmp_path):
     token = secrets.token_urlsafe(16)
     with postgres_schema() as database:
-        env = {
-            "NAVIGATOR_DATABASE_URL": database,
-            "NAVIGATOR_QDRANT_PATH": str(tmp_path / "qdrant"),
-            "NAVIGATOR_SERVICE_TOKEN": token,
-            "NAVIGATOR_REFERRAL_CONTACT_KEY": new_key(),
-            "NAVIGATOR_AUTH_SECRET": secrets.token_urlsafe(32),
-            "NAVIGATOR_API_LOG_LEVEL": "warning",
-        }
-        with ApiProcess(env, log=tmp_path / "api.log") as api:
+        with ApiProcess(api_env(tmp_path, database, token), log=tmp_path / "api.log") as api:
             bodies = [
                 referral_request(conversation_id=f"sms-{uuid.uuid4().hex}").model_dump(mode="json")
                 for _ in range(REFERRALS)
