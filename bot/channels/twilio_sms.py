@@ -41,6 +41,8 @@ HELP_WORDS = {"HELP": "en", "INFO": "en", "AYUDA": "es"}
 DELETE_WORDS = {"DELETE": "en", "BORRAR": "es"}
 # A resident's message is at most 1,600 characters (Twilio's limit); anything longer is not a text from a phone.
 MAX_BODY = 1600
+# Twilio's form (the text, up to ten media URLs, a few dozen short fields) is a few KB; more is not Twilio.
+MAX_REQUEST_BYTES = 64 * 1024
 
 TEXTS = {
     "help": {
@@ -155,6 +157,9 @@ class TwilioSmsInput(InputChannel):
 
         @sms.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if len(request.body or b"") > MAX_REQUEST_BYTES:
+                self.metrics.count("bad_request")
+                return response.text("request too large for a Twilio webhook", status=413)
             url = self.settings.public_bot_url.rstrip("/") + request.path
             if request.query_string:
                 url += f"?{request.query_string}"
@@ -188,10 +193,13 @@ class TwilioSmsInput(InputChannel):
             return response.text("invalid or missing X-Twilio-Signature", status=403)
         phone = form.get("From") or ""
         message_sid = form.get("MessageSid") or form.get("SmsSid") or ""
-        body = (form.get("Body") or "")[:MAX_BODY]
+        body = form.get("Body") or ""
         if not phone or not message_sid:
             self.metrics.count("bad_request")
             return response.text("From and MessageSid are required", status=400)
+        if len(body) > MAX_BODY:
+            self.metrics.count("bad_request")
+            return response.text(f"Body longer than Twilio's {MAX_BODY} characters", status=400)
         if not await asyncio.to_thread(self.state.claim, message_sid):
             log.info("SMS retry of a handled message ignored")
             self.metrics.count("duplicate")

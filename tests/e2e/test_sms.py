@@ -11,6 +11,7 @@ import base64
 import re
 import uuid
 
+import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
@@ -139,3 +140,33 @@ def test_the_key_pair_seals_and_opens():
     assert open_sealed(token, private) == "+17735550100"
     assert base64.b64decode(token)  # base64 ciphertext, not the number
     assert "5550100" not in token
+
+
+def test_malformed_and_oversized_posts_are_refused_with_a_4xx_and_the_bot_carries_on(sms):
+    number = new_phone()
+    params = SmsClient.params(number, "I need food")
+    url = f"{sms.bot_url}{PATH}"
+    signed_long = SmsClient.params(number, "x" * 1601)
+    no_sender = {k: v for k, v in SmsClient.params(number, "I need food").items() if k != "From"}
+    attempts = {
+        "2 MB form": httpx.post(url, data={**params, "Body": "y" * 2_000_000}, headers={"X-Twilio-Signature": "a"}),
+        "JSON instead of a form": httpx.post(url, json=params, headers={"X-Twilio-Signature": SmsClient.sign(params)}),
+        "bytes that are no form": httpx.post(
+            url,
+            content=b"\xff\xfe%%%&&&=\x00" * 100,
+            headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "a"},
+        ),
+        "signed, 1,601 characters": sms.post(signed_long, SmsClient.sign(signed_long)),
+        "signed, no From": sms.post(no_sender, SmsClient.sign(no_sender)),
+    }
+    codes = {name: answer.status_code for name, answer in attempts.items()}
+    assert codes == {
+        "2 MB form": 413,
+        "JSON instead of a form": 403,
+        "bytes that are no form": 403,
+        "signed, 1,601 characters": 400,
+        "signed, no From": 400,
+    }
+    assert sms.events(sender_id(number)) == []  # none of them reached the conversation
+    _, replies = sms.send(number, "I need food near 60623")
+    assert replies and replies[0].startswith("1. ")
