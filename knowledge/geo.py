@@ -172,5 +172,8 @@ def resolve(text: str) -> Place:
         return Place(lat, lon, f"{lat:.4f},{lon:.4f}", "point", area.number)
     area = area_by_name(text)
     if area is None:
-        raise UnknownPlace(f"We don't know the place {text.strip()[:60]!r}: try a ZIP code or a community area.")
+        # Echo only what a phone can show, and little of it: repr would spell out control characters and unassigned
+        # code points as \U0001018f, and the reply has to fit an SMS.
+        shown = "".join(ch for ch in text.strip() if ch.isprintable())[:40]
+        raise UnknownPlace(f"We don't know the place {shown!r}: try a ZIP code or a community area.")
     return Place(area.lat, area.lon, area.name, "community_area", area.number)
