@@ -66,7 +66,7 @@ test: envs lint browser index $(MODEL) ## run ruff, rasa data validate and the w
 # faults (SIGKILLed api, action server down, a PostgreSQL restart), schemathesis over every api operation, and two bot
 # replicas on PostgreSQL + Redis.
 test-reliability: envs browser index $(MODEL) ## run the reliability suite (about 6 minutes)
-	$(PY) -m pytest -m reliability
+	$(PY) -m pytest -m reliability -s  # -s: the FAULT and LOAD lines are the figures of docs/reliability.md
 
 # The browser tests drive Debian's chromium through Playwright: installed here from apt, never downloaded by a test tool.
 browser: ## install Debian's chromium for the browser tests (only when /usr/bin/chromium is missing)
