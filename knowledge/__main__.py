@@ -1,8 +1,9 @@
-"""`python -m knowledge validate|index|search|grid`: the catalog's command line."""
+"""`python -m knowledge validate|index|search|grid|hsds-export|hsds-import|stale`: the catalog's command line."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -93,6 +94,72 @@ def _grid(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hsds_export(args: argparse.Namespace) -> int:
+    from knowledge.catalog import CatalogError, load_programs
+    from knowledge.hsds import export_package
+
+    try:
+        programs = load_programs(Path(args.catalog))
+        out = export_package(programs, Path(args.out_dir), public=not args.full)
+    except CatalogError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"{args.out_dir}: cannot write the package: {exc}", file=sys.stderr)
+        return 2
+    mode = "full (211 exchange)" if args.full else "public"
+    print(f"wrote {len(programs)} services as an HSDS package, {mode}, to {out}")
+    return 0
+
+
+def _hsds_import(args: argparse.Namespace) -> int:
+    from knowledge.hsds import HSDSImportError, catalog_problems, catalog_yaml, import_package
+
+    try:
+        programs = import_package(Path(args.in_dir), form=args.form)
+    except HSDSImportError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    # The records are valid one by one; the file must also pass the catalog-wide rules `validate` applies.
+    problems = catalog_problems(programs)
+    if problems:
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        print(problems[0] + more, file=sys.stderr)
+        return 2
+    try:
+        Path(args.out).write_text(catalog_yaml(programs), encoding="utf-8")
+    except OSError as exc:
+        print(f"{args.out}: cannot write: {exc}", file=sys.stderr)
+        return 2
+    print(f"ok: {len(programs)} programs written to {args.out}")
+    return 0
+
+
+def _stale(args: argparse.Namespace) -> int:
+    from knowledge.catalog import CatalogError, load_programs
+    from knowledge.freshness import stale_programs
+
+    try:
+        programs = load_programs(Path(args.catalog))
+    except CatalogError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    stale = stale_programs(programs, args.days, args.today or dt.date.today())
+    for entry in stale:
+        print(f"{entry.program.id}\t{entry.program.name.en}\t{entry.verified_on.isoformat()}\t{entry.days}")
+    print(
+        f"{len(stale)} of {len(programs)} programs were last verified more than {args.days} days ago", file=sys.stderr
+    )
+    return 0
+
+
+def _days(text: str) -> int:
+    days = int(text)
+    if days < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return days
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +181,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("east_west")
     p.add_argument("north_south")
     p.set_defaults(func=_grid)
+    p = sub.add_parser("hsds-export", help="write the catalog as an Open Referral HSDS 3.0 package (public by default)")
+    p.add_argument("out_dir")
+    p.add_argument("--full", action="store_true", help="include confidential sites' names and areas (211 exchange)")
+    p.add_argument("--catalog", default=str(PROGRAMS_DIR), help="catalog folder to export")
+    p.set_defaults(func=_hsds_export)
+    p = sub.add_parser("hsds-import", help="read an HSDS package into a catalog file; exit 2 on bad input")
+    p.add_argument("in_dir")
+    p.add_argument("--out", required=True, help="catalog YAML file to write")
+    p.add_argument("--form", choices=["csv", "json"], help="default: csv when datapackage.json is there, else json")
+    p.set_defaults(func=_hsds_import)
+    p = sub.add_parser("stale", help="programs last verified more than N days ago, oldest first")
+    p.add_argument("--days", type=_days, required=True)
+    p.add_argument("--today", type=dt.date.fromisoformat, help="count from this date (YYYY-MM-DD) instead of today")
+    p.add_argument("--catalog", default=str(PROGRAMS_DIR), help="catalog folder to check")
+    p.set_defaults(func=_stale)
     args = parser.parse_args(argv)
     return int(args.func(args))
 
