@@ -50,6 +50,7 @@ class ProgramSummary:
     distance_km: float | None
     open_now: bool | None
     categories: list[str] = field(default_factory=list)
+    verified_on: str | None = None  # ISO day the program's facts were last checked
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ProgramSummary:
@@ -64,6 +65,7 @@ class ProgramSummary:
             distance_km=data.get("distance_km"),
             open_now=data.get("open_now"),
             categories=list(data.get("categories", [])),
+            verified_on=data.get("verified_on"),
         )
 
 

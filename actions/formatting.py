@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from actions.api_client import ProgramSummary
@@ -38,6 +39,25 @@ TEXT = {
         "es": "Envie su codigo postal o barrio para ver lugares cerca.",
     },
 }
+
+# Screens only (the web chat's cards): SMS never carries it, so its length limits are untouched.
+FACTS_CHECKED = {"en": "Facts checked: {month} {year}", "es": "Datos verificados: {month} de {year}"}
+MONTHS = {
+    "en": "January February March April May June July August September October November December".split(),
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split(),
+}
+
+
+def facts_checked(verified_on: str | None, lang: str) -> str | None:
+    """The card's line from the api's ISO day: "Facts checked: November 2026", "Datos verificados: noviembre de 2026".
+
+    None when the day is missing or unreadable: the card then says nothing rather than something wrong."""
+    try:
+        day = dt.date.fromisoformat(verified_on or "")
+    except ValueError:
+        return None
+    key = "es" if lang == "es" else "en"
+    return FACTS_CHECKED[key].format(month=MONTHS[key][day.month - 1], year=day.year)
 
 
 def localized(table: dict[str, dict[str, str]], key: str, lang: str, **values: Any) -> str:
@@ -104,6 +124,8 @@ def program_cards(
                 "website": p.website if p.contact_kind == "website" else None,
                 "distance_km": p.distance_km,
                 "open_now": p.open_now,
+                "verified_on": p.verified_on,
+                "facts_checked": facts_checked(p.verified_on, lang),
             }
             for i, p in enumerate(programs)
         ],

@@ -79,6 +79,8 @@ class ProgramCard(BaseModel):
     website: str | None = None
     distance_km: float | None = None
     open_now: bool | None = None
+    # "Facts checked: November 2026", in the list's language (actions/formatting.py); shown as text on the card.
+    facts_checked: str | None = None
 
     @field_validator("website")
     @classmethod

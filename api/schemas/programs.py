@@ -100,6 +100,9 @@ class ProgramOut(BaseModel):
     languages: list[str]
     eligibility: EligibilityOut
     sources: list[str]
+    # When the program's facts were last checked (verification.verified_on, a Chicago day): what a card shows as
+    # "Facts checked: <month year>".
+    verified_on: dt.date
     verification: VerificationOut
 
     @classmethod
@@ -165,6 +168,7 @@ class ProgramOut(BaseModel):
                 note=text(program.eligibility.note),
             ),
             sources=[str(s.url) for s in program.sources],
+            verified_on=program.verification.verified_on,
             verification=VerificationOut(
                 verified_on=program.verification.verified_on,
                 method=program.verification.method,

@@ -213,6 +213,7 @@
 
     const parts = [el("h3", {}, [`${program.number}. ${name}`])];
     if (program.summary) parts.push(el("p", { class: "summary" }, [program.summary]));
+    if (program.facts_checked) parts.push(el("p", { class: "summary checked" }, [program.facts_checked]));
     if (badges.length) parts.push(el("ul", { class: "badges" }, badges));
     parts.push(el("div", { class: "card-actions" }, actions));
     return el("li", { class: "card" }, parts);

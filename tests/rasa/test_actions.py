@@ -7,8 +7,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import settings as actions_settings
+from actions.api_client import ProgramSummary
 from actions.crisis import ActionCrisisPrograms
-from actions.formatting import MAX_CHARS
+from actions.formatting import MAX_CHARS, program_cards, results_message
 from actions.search import ActionProgramDetails, ActionSearchPrograms, ActionSetLocation, ActionShowMore
 from knowledge.sms import gsm7_length
 from tests.stack import ApiProcess, free_port
@@ -85,11 +86,46 @@ def test_search_sends_the_same_list_as_cards_for_screens(api):
         assert card["phone"] or card["text_line"] or card["website"]
         if card["phone"]:
             assert card["phone"] == card["contact"] and re.fullmatch(r"[\d\-]+", card["phone"])
+        # when the api says the program's facts were verified, in words (the SMS text has no such line)
+        assert re.fullmatch(r"Facts checked: [A-Z][a-z]+ \d{4}", card["facts_checked"])
+    assert "Facts checked" not in message["text"]
 
 
 def test_search_in_spanish_answers_in_spanish(api):
     messages, _ = run(ActionSearchPrograms(), tracker("necesito ayuda con la renta", language="es"))
     assert "Responda 1-3" in texts(messages)
+    assert all(
+        re.fullmatch(r"Datos verificados: [a-z]+ de \d{4}", card["facts_checked"])
+        for card in messages[0]["custom"]["programs"]
+    )
+
+
+def summary(verified_on):
+    return ProgramSummary(
+        id="chi-001-x", short_name="X", summary="Free groceries", contact="312-555-0100", contact_kind="phone",
+        text_line=None, website=None, distance_km=None, open_now=None, verified_on=verified_on,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("verified_on", "lang", "words"),
+    [
+        ("2026-11-25", "en", "Facts checked: November 2026"),
+        ("2026-11-25", "es", "Datos verificados: noviembre de 2026"),
+        ("2027-01-02", "en", "Facts checked: January 2027"),
+        ("2027-01-02", "es", "Datos verificados: enero de 2027"),
+        (None, "en", None),
+        ("not a date", "es", None),
+    ],
+)
+def test_cards_say_when_the_facts_were_checked_in_the_cards_language(verified_on, lang, words):
+    programs = [summary(verified_on)]
+    [card] = program_cards(programs, lang, first_number=1, more=False)["programs"]
+    assert card["facts_checked"] == words and card["verified_on"] == verified_on
+    # SMS lists stay as they were: no date, no extra length.
+    assert results_message(programs, lang, first_number=1, more=False) == results_message(
+        [summary(None)], lang, first_number=1, more=False
+    )
 
 
 def test_unclear_message_is_searched_with_its_raw_text(api):
