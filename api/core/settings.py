@@ -146,6 +146,19 @@ class AuthSettings(BaseSettings):
         return limits.parse(self.login_rate_limit)
 
 
+class CatalogSettings(BaseSettings):
+    """The staff console's catalog page: when a program's facts count as due for another check."""
+
+    model_config = SettingsConfigDict(env_prefix="NAVIGATOR_", env_file=".env", extra="ignore")
+
+    catalog_stale_days: int = Field(
+        default=180,
+        ge=0,
+        le=3650,
+        description="A program last verified more than this many days ago is marked stale on /staff/catalog.",
+    )
+
+
 class RetentionSettings(BaseSettings):
     """`python -m api.retention`: how long personal data is kept, and where the bot keeps its part of it. The bot's
     stores are read from the same variables the bot uses, so one change of location needs one setting."""

@@ -105,3 +105,21 @@ class AuditEntry(Base):
     referral_code: Mapped[str | None] = mapped_column(String(11), nullable=True, index=True)
     # What changed, never a contact detail or a note's text.
     detail: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ProgramFlag(Base):
+    """A staff member's report that a catalog program's facts are out of date, until a supervisor resolves it."""
+
+    __tablename__ = "program_flags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # A catalog id (knowledge/data/programs); the catalog lives in files, so there is no foreign key to it.
+    program_id: Mapped[str] = mapped_column(String(120), index=True)
+    # What looks wrong ("the number is disconnected"), never a resident's details.
+    reason: Mapped[str] = mapped_column(String(500))
+    flagged_by: Mapped[int] = mapped_column(ForeignKey("staff_users.id", name="fk_program_flags_flagged_by"))
+    created_at: Mapped[datetime] = timestamp()
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolved_by: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", name="fk_program_flags_resolved_by"), nullable=True
+    )

@@ -161,8 +161,13 @@ def templates() -> Environment:
 
 def nav(user: StaffUser) -> list[tuple[str, str]]:
     pages = {
-        "outreach": [("/staff", "Queue"), ("/staff/reports", "Reports")],
-        "supervisor": [("/staff", "Queue"), ("/staff/reports", "Reports"), ("/staff/audit", "Audit log")],
+        "outreach": [("/staff", "Queue"), ("/staff/catalog", "Catalog"), ("/staff/reports", "Reports")],
+        "supervisor": [
+            ("/staff", "Queue"),
+            ("/staff/catalog", "Catalog"),
+            ("/staff/reports", "Reports"),
+            ("/staff/audit", "Audit log"),
+        ],
         "admin": [("/staff/accounts", "Accounts"), ("/staff/reports", "Reports")],
     }
     return pages.get(user.role, [])
