@@ -5,6 +5,7 @@ import re
 from api.core.settings import (
     ApiSettings,
     AuthSettings,
+    CatalogSettings,
     ChatSettings,
     DatabaseSettings,
     RetentionSettings,
@@ -25,6 +26,7 @@ def test_env_example_documents_every_setting():
         DatabaseSettings,
         AuthSettings,
         RetentionSettings,
+        CatalogSettings,
     )
     for settings in every:
         prefix = settings.model_config["env_prefix"]
