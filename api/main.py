@@ -25,6 +25,7 @@ from api.errors import DATABASE_UNAVAILABLE, database_unavailable
 from api.routes import auth, chat, health, metrics, programs, referrals, reports, resident_referrals, web
 from api.routes.console import router as console_router
 from api.routes.console_catalog import router as console_catalog_router
+from api.routes.console_insights import router as console_insights_router
 from knowledge.catalog import load_programs
 from knowledge.embedding import load_configured_model
 from knowledge.search import Searcher
@@ -95,4 +96,5 @@ def create_app(
     app.include_router(web.router)
     app.include_router(console_router)
     app.include_router(console_catalog_router)
+    app.include_router(console_insights_router)
     return app

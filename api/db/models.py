@@ -3,9 +3,9 @@ encrypted (api/core/contact_box.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, func
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -123,3 +123,18 @@ class ProgramFlag(Base):
     resolved_by: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", name="fk_program_flags_resolved_by"), nullable=True
     )
+
+
+class SearchOutcome(Base):
+    """That a resident's search (made through the action server) found something good or not, and no more: the day,
+    the need as a taxonomy slug, the community area and the reply language. Never the words, the place typed, a
+    point, a time of day or any id, so a row cannot be tied to a conversation (api/core/search_record.py)."""
+
+    __tablename__ = "search_outcomes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    searched_on: Mapped[date] = mapped_column(Date, index=True)  # the UTC day
+    need: Mapped[str] = mapped_column(String(64))  # a taxonomy slug, or "unclassified"
+    community_area: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    language: Mapped[str] = mapped_column(String(2))
+    good: Mapped[bool] = mapped_column(Boolean)

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from api.core.auth import AuthSettingsDep, current_staff, require_role
 from api.core.settings import AuthSettings
+from api.core.suppression import SMALL
 from api.crud.referrals import NEEDS_OUTCOME, TRANSITIONS, audit, list_referrals, status_counts
 from api.crud.staff import ROLES, StaffError, create_staff, get_staff
 from api.db.models import Referral, StaffUser
@@ -166,6 +167,7 @@ def nav(user: StaffUser) -> list[tuple[str, str]]:
             ("/staff", "Queue"),
             ("/staff/catalog", "Catalog"),
             ("/staff/reports", "Reports"),
+            ("/staff/insights", "Insights"),
             ("/staff/audit", "Audit log"),
         ],
         "admin": [("/staff/accounts", "Accounts"), ("/staff/reports", "Reports")],
@@ -654,7 +656,7 @@ def reports_page(
         chart=chart_rows(rows, labels),
         labels=labels,
         weeks=period,
-        small=reports.SMALL,
+        small=SMALL,
     )
 
 

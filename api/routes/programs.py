@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 
 from api.core.metrics import MetricsDep
+from api.core.search_record import record_search
+from api.core.security import Caller
 from api.core.throttle import public_throttle
 from api.dependencies import SearcherDep, TaxonomyDep
 from api.errors import invalid
@@ -36,6 +38,9 @@ def _check_category(category: str | None, taxonomy: Taxonomy) -> None:
 
 @router.get("/search")
 def search_programs(
+    request: Request,
+    background: BackgroundTasks,
+    caller: Caller,
     searcher: SearcherDep,
     taxonomy: TaxonomyDep,
     metrics: MetricsDep,
@@ -64,6 +69,8 @@ def search_programs(
         )
     )
     metrics.observe_search(q.strip(), outcome)
+    if caller == "service":  # a resident's conversation, not the public page: its outcome, never its words
+        record_search(background, request, q.strip(), outcome, place=place, category=category, limit=limit)
     lang_out: Lang = "es" if outcome.lang == "es" else "en"
     return SearchResponse(
         query=q,

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from api.core.auth import require_role
+from api.core.suppression import shown
 from api.crud.referrals import needs_by_area_and_week
 from api.db.models import StaffUser
 from api.dependencies import SessionDep
@@ -24,8 +25,6 @@ router = APIRouter(
     tags=["reports"],
     responses={401: {"description": "No token, or a wrong or expired one."}, 403: {"description": "Not staff."}},
 )
-SMALL = 5
-
 Staff = Annotated[StaffUser, Depends(require_role("outreach", "supervisor", "admin"))]
 
 
@@ -34,10 +33,6 @@ class NeedsRow(BaseModel):
     community_area: str
     week: str
     referrals: str  # a number, or "<5"
-
-
-def shown(count: int) -> str:
-    return f"<{SMALL}" if count < SMALL else str(count)
 
 
 @router.get(

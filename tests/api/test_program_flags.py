@@ -308,10 +308,11 @@ def empty_database(request, tmp_path):
         yield url
 
 
-def test_the_revision_chain_is_one_line_ending_in_program_flags():
+def test_the_revision_chain_is_one_line():
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    assert script.get_heads() == ["0004"]
+    assert script.get_heads() == ["0005"]
     assert [(r.revision, r.down_revision) for r in script.walk_revisions()] == [
+        ("0005", "0004"),
         ("0004", "0003"),
         ("0003", "0002"),
         ("0002", "0001"),
@@ -335,7 +336,7 @@ def test_the_migration_adds_program_flags_to_an_existing_database(empty_database
     assert "program_flags" not in inspect(engine).get_table_names()
     engine.dispose()
 
-    upgrade(url)
+    upgrade(url, "0004")
     engine = make_engine(url)
     with engine.connect() as connection:
         assert MigrationContext.configure(connection).get_current_revision() == "0004"
