@@ -43,8 +43,8 @@ def tickets_from_two_replicas(atomic: bool) -> list[int]:
 
 def test_rasas_own_store_issues_a_ticket_twice_under_contention():
     """The defect this store exists for: if it ever stops showing, Rasa fixed it and bot/lock_store.py can go."""
-    tickets = tickets_from_two_replicas(atomic=False)
-    assert len(set(tickets)) < len(tickets)
+    # A race shows up most runs, not every run: five tries.
+    assert any(len(set(tickets)) < len(tickets) for tickets in (tickets_from_two_replicas(False) for _ in range(5)))
 
 
 def test_every_ticket_is_issued_once_across_replicas():
