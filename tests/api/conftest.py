@@ -12,6 +12,7 @@ from api.core import security
 from api.crud import staff
 from api.db.session import make_engine, make_sessionmaker
 from tests.api.factories import PASSWORD, new_user, sign_in
+from tests.conftest import postgres_schema
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -53,3 +54,13 @@ def people(client, db, monkeypatch):
     headers["service"] = {"Authorization": f"Bearer {SERVICE}"}
     yield users, headers
     security.security_settings.cache_clear()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A URL of an empty database on each backend, for migration tests that upgrade step by step."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'navigator.db'}"
+        return
+    with postgres_schema() as url:
+        yield url

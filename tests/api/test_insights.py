@@ -17,7 +17,6 @@ import sys
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, update
 from sqlalchemy.exc import OperationalError
 
@@ -27,14 +26,14 @@ from api.core.suppression import ALL, HIDDEN, Axis, Cube, protected_cube
 from api.crud.insights import OUTCOME_ORDER, build_insights, last_weeks
 from api.crud.referrals import OUTCOMES, get_referral
 from api.crud.search_outcomes import add_search_outcome
-from api.db.migrate import alembic_config, downgrade, upgrade
+from api.db.migrate import downgrade, upgrade
 from api.db.models import Referral, ReferralEvent, SearchOutcome
 from api.db.session import make_engine
 from knowledge.catalog import load_taxonomy
 from knowledge.geo import community_areas
 from tests.api.factories import new_referral
 from tests.api.test_console import browser, signed_in
-from tests.conftest import ROOT, postgres_schema
+from tests.conftest import ROOT
 
 PAGE = "/staff/insights"
 CSV = "/staff/insights.csv"
@@ -418,20 +417,6 @@ def test_the_map_has_the_77_areas_inside_its_box_and_is_made_on_first_use():
 
 
 # --- the migration ----------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'navigator.db'}"
-        return
-    with postgres_schema() as url:
-        yield url
-
-
-def test_the_revision_chain_ends_in_search_outcomes():
-    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    assert script.get_heads() == ["0005"] and script.get_revision("0005").down_revision == "0004"
 
 
 def test_the_migration_adds_search_outcomes_and_removes_them(empty_database):

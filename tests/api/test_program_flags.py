@@ -30,7 +30,6 @@ from api.routes import console_catalog
 from api.routes.chat import reshape
 from tests.api.factories import PASSWORD, referral_request
 from tests.api.test_console import body_rows, browser, csrf_of, post_form, signed_in
-from tests.conftest import postgres_schema
 
 STATIC = Path(__file__).resolve().parents[2] / "api" / "static"
 CATALOG = "/staff/catalog"
@@ -297,15 +296,6 @@ def test_a_reason_of_exactly_the_limit_is_kept_whole(client, people, db):
 
 
 # --- the migration ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'navigator.db'}"
-        return
-    with postgres_schema() as url:
-        yield url
 
 
 def test_the_revision_chain_is_one_line():

@@ -22,11 +22,11 @@ import pytest
 from api.core.contact_box import new_key
 from tests.api.factories import PASSWORD, referral_request
 from tests.browser.chromium import CHROMIUM, DESKTOP
+from tests.browser.conftest import recording_page
 from tests.browser.test_console import serious_violations
 from tests.conftest import ROOT
 from tests.stack import ApiProcess, StackFailed
 
-WAIT_MS = 30_000
 SUPERVISOR = ("ines.insights@cscc.example", "Ines Insights")
 PHONE = "+13125550144"
 
@@ -90,19 +90,8 @@ def api(tmp_path_factory):
 
 @pytest.fixture
 def page(browser, api):
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=WAIT_MS)
-    context = browser.new_context(viewport=DESKTOP, locale="en-US", accept_downloads=True)
-    context.set_default_timeout(WAIT_MS)
-    page = context.new_page()
-    page.requests = []  # type: ignore[attr-defined]
-    page.errors = []  # type: ignore[attr-defined]
-    page.on("request", lambda request: page.requests.append(request.url))
-    page.on("console", lambda m: m.type == "error" and page.errors.append(f"{m.text} {m.location.get('url')}"))
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    yield page
-    context.close()
+    """A fresh browser profile (no cookie), recording every request and every error."""
+    yield from recording_page(browser, viewport=DESKTOP, locale="en-US", accept_downloads=True)
 
 
 def area_cells(page) -> dict[str, str]:
