@@ -136,10 +136,10 @@ class NavigatorApi:
 
     def community_area(self, near: str) -> str | None:
         """The community area's name for a place the resident gave (what a referral keeps instead of the place)."""
-        response = self._call("/api/v1/programs/search", {"q": "help", "near": near[:100], "limit": 1})
+        response = self._call("/api/v1/places", {"near": near[:100]})
         if response.status_code != 200:
             return None
-        return ((response.json().get("near") or {}).get("community_area_name")) or None
+        return response.json().get("community_area_name") or None
 
     def create_referral(self, body: dict[str, Any], *, idempotency_key: str) -> ReferralReceipt:
         """Send a consented referral; the same key may be sent any number of times and creates one referral."""

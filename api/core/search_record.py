@@ -38,10 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("navigator.api.search_record")
 
-# The action server resolves a resident's place to its community area with a search for "help", limit 1
-# (actions/api_client.py NavigatorApi.community_area): that is a place lookup, not a resident's search.
-PLACE_LOOKUP = ("help", 1)
-
 
 @dataclass(frozen=True)
 class SearchRecord:
@@ -102,13 +98,10 @@ def search_record(
     *,
     place: Place | None,
     category: str | None,
-    limit: int,
     taxonomy: Taxonomy,
     metrics: ApiMetrics,
-) -> SearchRecord | None:
-    """What to write down about this search; None for the action server's place lookup."""
-    if (text.strip().lower(), limit) == PLACE_LOOKUP:
-        return None
+) -> SearchRecord:
+    """What to write down about this search."""
     area = community_areas().get(place.community_area) if place and place.community_area else None
     return SearchRecord(
         searched_on=datetime.now(UTC).date(),
@@ -143,7 +136,6 @@ def record_search(
     *,
     place: Place | None,
     category: str | None,
-    limit: int,
 ) -> None:
     """Write the search's outcome down once the answer has gone (the app's database, metrics and taxonomy).
     Never raises."""
@@ -153,12 +145,10 @@ def record_search(
             outcome,
             place=place,
             category=category,
-            limit=limit,
             taxonomy=load_taxonomy(),
             metrics=request.app.state.metrics,
         )
     except Exception as exc:
         log.warning("search outcome not recorded: %s", type(exc).__name__)
         return
-    if record is not None:
-        background.add_task(write_record, request.app.state.db_sessions, record)
+    background.add_task(write_record, request.app.state.db_sessions, record)

@@ -14,7 +14,7 @@ from api.dependencies import SearcherDep, TaxonomyDep
 from api.errors import invalid
 from api.schemas.programs import DirectoryResponse, Lang, PlaceOut, ProgramOut, SearchResponse, SearchResultOut
 from knowledge.catalog import Taxonomy
-from knowledge.geo import Place, UnknownPlace, community_areas, resolve
+from knowledge.geo import UnknownPlace, resolve
 from knowledge.search import MAX_LIMIT, MAX_QUERY_CHARS, SearchQuery
 
 # Public endpoints, capped per client address; a caller presenting a token must present the right one (the action
@@ -70,12 +70,12 @@ def search_programs(
     )
     metrics.observe_search(q.strip(), outcome)
     if caller == "service":  # a resident's conversation, not the public page: its outcome, never its words
-        record_search(background, request, q.strip(), outcome, place=place, category=category, limit=limit)
+        record_search(background, request, q.strip(), outcome, place=place, category=category)
     lang_out: Lang = "es" if outcome.lang == "es" else "en"
     return SearchResponse(
         query=q,
         lang=lang_out,
-        near=place_out(place) if place else None,
+        near=PlaceOut.of(place) if place else None,
         category=category,
         open_now=open_now,
         results=[SearchResultOut.from_hit(hit, lang_out, taxonomy) for hit in outcome.hits],
@@ -108,15 +108,3 @@ def get_program(program_id: str, searcher: SearcherDep, taxonomy: TaxonomyDep, l
     if program is None:
         raise HTTPException(status_code=404, detail="No program with that id.")
     return ProgramOut.build(program, lang, taxonomy)
-
-
-def place_out(place: Place) -> PlaceOut:
-    area = community_areas().get(place.community_area) if place.community_area else None
-    return PlaceOut(
-        label=place.label,
-        kind=place.kind,
-        lat=place.lat,
-        lon=place.lon,
-        community_area=place.community_area,
-        community_area_name=area.name if area else None,
-    )

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from knowledge.catalog import Taxonomy
-from knowledge.geo import community_areas
+from knowledge.geo import Place, community_areas
 from knowledge.schema import Localized, Program
 from knowledge.search import Hit
 from knowledge.sms import ContactKind, contact, contact_kind, sms_line
@@ -197,6 +197,18 @@ class PlaceOut(BaseModel):
     community_area: int | None
     # The area's name, which is what a referral records (never the street or the point).
     community_area_name: str | None = None
+
+    @classmethod
+    def of(cls, place: Place) -> PlaceOut:
+        area = community_areas().get(place.community_area) if place.community_area else None
+        return cls(
+            label=place.label,
+            kind=place.kind,
+            lat=place.lat,
+            lon=place.lon,
+            community_area=place.community_area,
+            community_area_name=area.name if area else None,
+        )
 
 
 class SearchResponse(BaseModel):
