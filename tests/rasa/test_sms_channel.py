@@ -192,7 +192,8 @@ def test_a_reply_slower_than_the_deadline_goes_out_through_the_rest_api(tmp_path
     assert sample("navigator_sms_messages_total", {"outcome": "answered_late"}) == 1
     assert sample("navigator_sms_messages_total", {"outcome": "answered_inline"}) == 0
     assert sample("navigator_sms_late_parts_total", {"result": "sent"}) == len(parts)
-    assert sample("navigator_sms_reply_seconds_count") == 1 and sample("navigator_sms_reply_seconds_sum") >= 0.6
+    # The bot took 0.6 s by the event loop's clock; the histogram reads another one, a hair apart.
+    assert sample("navigator_sms_reply_seconds_count") == 1 and sample("navigator_sms_reply_seconds_sum") >= 0.55
 
 
 def test_at_most_the_configured_number_of_messages_are_worked_on_at_once(tmp_path):
