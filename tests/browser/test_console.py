@@ -19,12 +19,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.core.contact_box import new_key
 from tests.api.factories import PASSWORD, referral_request
 from tests.browser.chromium import CHROMIUM, DESKTOP
 from tests.browser.conftest import recording_page
 from tests.conftest import ROOT
-from tests.stack import ApiProcess, StackFailed
+from tests.stack import ApiProcess, StackFailed, api_env
 
 PHONE = "+13125550187"
 # Every way the number could be written down somewhere.
@@ -62,11 +61,7 @@ class Console:
 def console(tmp_path_factory) -> Console:
     tmp = tmp_path_factory.mktemp("console")
     env = {
-        "NAVIGATOR_QDRANT_PATH": str(tmp / "qdrant"),
-        "NAVIGATOR_DATABASE_URL": f"sqlite:///{tmp / 'navigator.db'}",
-        "NAVIGATOR_AUTH_SECRET": secrets.token_urlsafe(32),
-        "NAVIGATOR_REFERRAL_CONTACT_KEY": new_key(),
-        "NAVIGATOR_SERVICE_TOKEN": secrets.token_urlsafe(24),
+        **api_env(tmp, f"sqlite:///{tmp / 'navigator.db'}", secrets.token_urlsafe(24)),
         "NAVIGATOR_FIRST_ADMIN_EMAIL": ADMIN,
         "NAVIGATOR_FIRST_ADMIN_PASSWORD": PASSWORD,
         # The most the api ever writes down: nothing of a resident may be in it even then.

@@ -19,13 +19,12 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from api.core.contact_box import new_key
 from tests.api.factories import PASSWORD, referral_request
 from tests.browser.chromium import CHROMIUM, DESKTOP
 from tests.browser.conftest import recording_page
 from tests.browser.test_console import serious_violations
 from tests.conftest import ROOT
-from tests.stack import ApiProcess, StackFailed
+from tests.stack import ApiProcess, StackFailed, api_env
 
 SUPERVISOR = ("ines.insights@cscc.example", "Ines Insights")
 PHONE = "+13125550144"
@@ -43,13 +42,7 @@ class Api:
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("insights")
-    env = {
-        "NAVIGATOR_QDRANT_PATH": str(tmp / "qdrant"),
-        "NAVIGATOR_DATABASE_URL": f"sqlite:///{tmp / 'navigator.db'}",
-        "NAVIGATOR_AUTH_SECRET": secrets.token_urlsafe(32),
-        "NAVIGATOR_REFERRAL_CONTACT_KEY": new_key(),
-        "NAVIGATOR_SERVICE_TOKEN": secrets.token_urlsafe(24),
-    }
+    env = api_env(tmp, f"sqlite:///{tmp / 'navigator.db'}", secrets.token_urlsafe(24))
     email, name = SUPERVISOR
     made = subprocess.run(
         [str(ROOT / ".venv" / "bin" / "python"), "-m", "api.staff", "create", "--email", email, "--role", "supervisor",
