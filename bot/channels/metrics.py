@@ -3,7 +3,8 @@ metrics endpoint; this one is served by prometheus-client's HTTP server on NAVIG
 (default port 0: off), started with the channel, never at import. Labels are outcomes only, never a number or a text.
 
 - navigator_sms_messages_total{outcome}: webhooks by what became of them (answered_inline, answered_late, failed,
-  duplicate, refused_signature, bad_request, not_configured, opt_out, opt_in, opted_out, help, delete);
+  duplicate, refused_signature, bad_request, not_configured, opt_out, opt_in, opted_out, help, delete,
+  checkin_answer: a bare 1, 2 or 3 the api took as the answer to a follow-up check-in);
 - navigator_sms_waiting / navigator_sms_working: messages waiting for a slot (NAVIGATOR_SMS_CONCURRENCY) and in one;
 - navigator_sms_reply_seconds: from a message's turn (its wait for a slot included) to its reply being ready;
 - navigator_sms_late_parts_total{result}: parts of late replies Twilio's REST API accepted (sent) or not (not_sent).
@@ -19,7 +20,7 @@ log = logging.getLogger("navigator.sms")
 
 OUTCOMES = (
     "answered_inline", "answered_late", "failed", "duplicate", "refused_signature", "bad_request", "not_configured",
-    "opt_out", "opt_in", "opted_out", "help", "delete",
+    "opt_out", "opt_in", "opted_out", "help", "delete", "checkin_answer",
 )  # fmt: skip
 
 

@@ -69,6 +69,19 @@ class SmsSettings(BaseSettings):
         description="SQLAlchemy URL of handled MessageSids and opt-outs (both survive a restart).",
     )
 
+    api_url: str = Field(
+        "http://127.0.0.1:8000",
+        env="NAVIGATOR_API_URL",
+        description="Base URL of the Navigator api, asked whether a bare 1, 2 or 3 answers a follow-up check-in "
+        "(the action server's NAVIGATOR_API_URL).",
+    )
+    service_token: SecretStr = Field(
+        SecretStr(""),
+        env="NAVIGATOR_SERVICE_TOKEN",
+        description="Bearer token for the api's service-only endpoints (the action server's NAVIGATOR_SERVICE_TOKEN); "
+        "empty = check-in answers are not recognised and a bare digit always goes to the conversation.",
+    )
+
     class Config:
         env_file = ".env"
         extra = "ignore"

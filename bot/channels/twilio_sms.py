@@ -5,6 +5,11 @@ nothing of opt-outs or message length. Here the replies go back in the webhook's
 outbound call is needed. Under a burst, a reply that is not ready within NAVIGATOR_SMS_REPLY_DEADLINE_S (below
 Twilio's 15 s timeout) goes out through Twilio's REST API instead (bot/channels/twilio_rest.py), when
 TWILIO_ACCOUNT_SID is set. At most NAVIGATOR_SMS_CONCURRENCY messages are worked on at once, in arrival order.
+
+A bare 1, 2 or 3 may answer the api's follow-up check-in SMS rather than pick an item from a list the bot sent. When
+NAVIGATOR_SERVICE_TOKEN is set, the channel asks the api (bot/channels/checkin_answers.py) with the time of the
+resident's previous message; if a check-in sent after it was waiting, the api's reply is the answer and the message
+never reaches the conversation. Otherwise, or when the api cannot say, the digit goes to the conversation.
 """
 
 from __future__ import annotations
@@ -16,12 +21,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.events import UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.channels.checkin_answers import ANSWERS, answer_checkin
 from bot.channels.erase import erase_conversation
 from bot.channels.metrics import SmsMetrics
 from bot.channels.privacy import seal, sender_id
@@ -43,6 +50,8 @@ DELETE_WORDS = {"DELETE": "en", "BORRAR": "es"}
 MAX_BODY = 1600
 # Twilio's form (the text, up to ten media URLs, a few dozen short fields) is a few KB; more is not Twilio.
 MAX_REQUEST_BYTES = 64 * 1024
+# Asking the api about a check-in answer delays the resident's message and runs down Twilio's 15 s webhook timeout.
+CHECKIN_TIMEOUT_S = 3.0
 
 TEXTS = {
     "help": {
@@ -81,6 +90,16 @@ def twiml(messages: list[str]) -> HTTPResponse:
     return response.text(str(reply), content_type="text/xml")
 
 
+async def last_message_at(agent: Any, sender: str) -> float | None:
+    """Unix time of the resident's latest message in this conversation; None for a sender the bot has not seen."""
+    store = getattr(agent, "tracker_store", None)
+    tracker = await store.retrieve(sender) if store is not None else None
+    if tracker is None:
+        return None
+    # Every event, not the applied ones: a message a fallback reverted was still sent by the resident.
+    return next((event.timestamp for event in reversed(tracker.events) if isinstance(event, UserUttered)), None)
+
+
 def bot_texts(collected: list[dict[str, Any]]) -> list[str]:
     """What the bot said, as text: buttons become numbered lines, screen-only payloads (cards) are left out."""
     texts = []
@@ -114,6 +133,7 @@ class TwilioSmsInput(InputChannel):
         # Late replies being sent: referenced so the event loop does not drop them half-way.
         self._late: set[asyncio.Task[None]] = set()
         self.metrics = SmsMetrics()
+        self.checkin_timeout_s = CHECKIN_TIMEOUT_S
 
     @property
     def state(self) -> SmsState:
@@ -233,6 +253,24 @@ class TwilioSmsInput(InputChannel):
             # Twilio would refuse to deliver any reply; the message is not processed either.
             self.metrics.count("opted_out")
             return twiml([])
+        # Seconds of Twilio's webhook timeout spent asking the api, taken off the reply deadline below.
+        spent = 0.0
+        token = self.settings.service_token.get_secret_value()
+        if token and body.strip() in ANSWERS:
+            started = time.monotonic()
+            reply = await answer_checkin(
+                api_url=self.settings.api_url,
+                token=token,
+                sender_id=sender,
+                answer=body.strip(),
+                last_message_at=await last_message_at(agent, sender),
+                timeout_s=self.checkin_timeout_s,
+            )
+            if reply is not None:
+                log.info("SMS check-in answer recorded")
+                self.metrics.count("checkin_answer")
+                return twiml([reply])
+            spent = time.monotonic() - started
         if word in HELP_WORDS:
             self.metrics.count("help")
             return twiml([TEXTS["help"][HELP_WORDS[word]]])
@@ -252,7 +290,7 @@ class TwilioSmsInput(InputChannel):
             texts = await work
         else:
             try:
-                texts = await asyncio.wait_for(asyncio.shield(work), self.settings.sms_reply_deadline_s)
+                texts = await asyncio.wait_for(asyncio.shield(work), self.settings.sms_reply_deadline_s - spent)
             except asyncio.TimeoutError:
                 late = asyncio.ensure_future(self._reply_late(work, to=phone, sender=ours, body=body))
                 self._late.add(late)

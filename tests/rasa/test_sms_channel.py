@@ -88,6 +88,7 @@ def channel(tmp_path, **overrides):
         "sender_id_key": "key",
         "contact_public_key": "",
         "sms_state_url": f"sqlite:///{tmp_path / 'state.db'}",
+        "service_token": "",
         **overrides,
     }
     return TwilioSmsInput(SmsSettings(**settings))
@@ -255,4 +256,202 @@ def test_a_refused_late_reply_is_not_retried_and_names_no_one(tmp_path, caplog):
 
         asyncio.run(scenario())
     assert twilio.sent == []
-    assert "SMS reply refused by Twilio: HTTP 401, code 20003" in caplog.text and "5550100" not in caplog.text
+    assert "refused by Twilio: HTTP 401, code 20003" in caplog.text and "5550100" not in caplog.text
+
+
+# --- follow-up check-ins: a bare 1, 2 or 3 may answer the api's check-in SMS instead of picking from a list ---
+
+SERVICE_TOKEN = "service-token"
+SENDER = sender_id(FORM["From"], "key")
+T = 1_780_000_000.0  # 2026-05-28T20:26:40Z
+
+
+def checkin_api(status=200, reply="Thank you. Outreach will call you again within 2 business days.", delay=0.0):
+    """A stand-in for the api's POST /api/v1/checkins/answers that records what it was sent."""
+    import json
+    import time
+    from http.server import BaseHTTPRequestHandler
+
+    from tests.local_server import LocalServer
+
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            received.append(
+                {"path": self.path, "authorization": self.headers.get("Authorization"), "raw": raw,
+                 "json": json.loads(raw)}
+            )  # fmt: skip
+            time.sleep(delay)
+            body = json.dumps({"reply": reply} if status == 200 else {"detail": "x"}).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    return LocalServer(Handler), received
+
+
+def conversation_agent(*conversations):
+    """An agent whose tracker store holds (sender, [events]) conversations, as Rasa keeps them."""
+    domain = Domain.empty()
+    agent = Agent(domain=domain, tracker_store=InMemoryTrackerStore(domain), lock_store=InMemoryLockStore())
+
+    async def save():
+        for sender, events in conversations:
+            tracker = DialogueStateTracker(sender, domain.slots)
+            for event in events:
+                tracker.update(event)
+            await agent.tracker_store.save(tracker)
+
+    asyncio.run(save())
+    return agent
+
+
+class Bot:
+    """The conversation (Rasa's on_new_message): answers every message and remembers what it got."""
+
+    def __init__(self):
+        self.received = []
+
+    async def __call__(self, message):
+        self.received.append(message.text)
+        await message.output_channel.send_response(message.sender_id, {"text": f"Program {message.text}: details"})
+
+
+def text(sms, body, bot, agent=None, sid="SM1"):
+    form = {**FORM, "MessageSid": sid, "Body": body}
+    response = asyncio.run(sms.process(url=URL, form=form, signature=signed(form), agent=agent, on_new_message=bot))
+    assert response.status == 200
+    return [m.text for m in ET.fromstring(response.body).iter("Message")]
+
+
+def test_a_bare_digit_answering_a_waiting_checkin_gets_the_apis_reply_and_never_reaches_the_bot(tmp_path):
+    from rasa.shared.core.events import BotUttered
+
+    agent = conversation_agent(
+        (SENDER, [UserUttered("food 60623", timestamp=T), BotUttered("1. Pantry", timestamp=T + 1),
+                  UserUttered("yes refer me", timestamp=T + 100.5), BotUttered("Done", timestamp=T + 101)]),
+    )  # fmt: skip
+    server, received = checkin_api(reply="Sorry to hear that. Outreach will call you within 2 business days.")
+    bot = Bot()
+    with server as api:
+        sms = channel(tmp_path, api_url=api.url, service_token=SERVICE_TOKEN)
+        assert text(sms, "2", bot, agent) == ["Sorry to hear that. Outreach will call you within 2 business days."]
+    assert bot.received == []  # the list item 2 was not shown instead
+    [request] = received
+    assert request["path"] == "/api/v1/checkins/answers"
+    assert request["authorization"] == f"Bearer {SERVICE_TOKEN}"
+    assert request["json"] == {
+        "sender_id": SENDER,
+        "answer": "2",
+        "last_message_at": "2026-05-28T20:28:20.500000+00:00",
+    }
+    assert b"5550100" not in request["raw"]
+    sample = sms.metrics.registry.get_sample_value
+    assert sample("navigator_sms_messages_total", {"outcome": "checkin_answer"}) == 1
+    assert sample("navigator_sms_messages_total", {"outcome": "answered_inline"}) == 0
+
+
+def test_a_digit_with_no_checkin_waiting_picks_from_the_list_as_before(tmp_path):
+    server, received = checkin_api(status=404)
+    bot = Bot()
+    with server as api:
+        sms = channel(tmp_path, api_url=api.url, service_token=SERVICE_TOKEN)
+        assert text(sms, "1", bot, conversation_agent()) == ["Program 1: details"]
+    assert len(received) == 1 and bot.received == ["1"]
+    assert sms.metrics.registry.get_sample_value("navigator_sms_messages_total", {"outcome": "checkin_answer"}) == 0
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("failure", "logged"),
+    [
+        ("down", "ClientConnectorError"),
+        ("500", "api answered HTTP 500"),
+        ("slow", "TimeoutError"),
+        ("no reply", "api answered 200 without a reply"),
+    ],
+)
+def test_when_the_api_cannot_say_the_digit_goes_to_the_conversation_and_the_log_names_no_one(
+    tmp_path, caplog, failure, logged
+):
+    import contextlib
+    import time
+
+    caplog.set_level("INFO")
+    if failure == "down":
+        server, received, url = contextlib.nullcontext(), [], f"http://127.0.0.1:{free_port()}"
+    else:
+        options = {"500": {"status": 500}, "slow": {"delay": 1.5}, "no reply": {"reply": ""}}[failure]
+        server, received = checkin_api(**options)
+    bot = Bot()
+    with server as api:
+        sms = channel(tmp_path, api_url=url if api is None else api.url, service_token=SERVICE_TOKEN)
+        sms.checkin_timeout_s = 0.3
+        started = time.monotonic()
+        assert text(sms, "3", bot, conversation_agent()) == ["Program 3: details"]
+        assert time.monotonic() - started < 1.2  # the resident did not wait for the slow api
+    assert bot.received == ["3"] and len(received) == (0 if failure == "down" else 1)
+    assert f"check-in answer not checked: {logged}" in caplog.text
+    assert "5550100" not in caplog.text and SENDER not in caplog.text and SERVICE_TOKEN not in caplog.text
+
+
+def test_only_a_bare_1_2_or_3_asks_the_api(tmp_path):
+    server, received = checkin_api()
+    bot = Bot()
+    with server as api:
+        sms = channel(tmp_path, api_url=api.url, service_token=SERVICE_TOKEN)
+        agent = conversation_agent()
+        not_answers = ["12", "1.", "yes", "1 2", "4", "0", "one", "2 please"]
+        for n, body in enumerate(not_answers):
+            assert text(sms, body, bot, agent, sid=f"SM{n}") == [f"Program {body}: details"]
+        assert received == [] and bot.received == not_answers
+        assert text(sms, " 3\n", bot, agent, sid="SM-last") == [  # spaces around it, as phones send them
+            "Thank you. Outreach will call you again within 2 business days."
+        ]
+    assert [r["json"]["answer"] for r in received] == ["3"]
+
+
+def test_without_a_service_token_the_api_is_never_asked(tmp_path):
+    server, received = checkin_api()
+    bot = Bot()
+    with server as api:
+        sms = channel(tmp_path, api_url=api.url)
+        assert text(sms, "1", bot, conversation_agent()) == ["Program 1: details"]
+    assert received == [] and bot.received == ["1"]
+
+
+@pytest.mark.parametrize("who", ["known", "new"])
+def test_last_message_at_is_the_latest_message_of_that_resident_or_null(tmp_path, who):
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet
+
+    agent = conversation_agent(
+        (SENDER, [UserUttered("hi", timestamp=T), UserUttered("food", timestamp=T + 3600),
+                  ActionExecuted("action_listen", timestamp=T + 3601), BotUttered("1. Pantry", timestamp=T + 3602),
+                  SlotSet("zip", "60623", timestamp=T + 9000)]),
+        (sender_id("+17735550199", "key"), [UserUttered("later, someone else", timestamp=T + 90_000)]),
+    )  # fmt: skip
+    form_from = FORM["From"] if who == "known" else "+13125550111"
+    server, received = checkin_api(status=404)
+    with server as api:
+        sms = channel(tmp_path, api_url=api.url, service_token=SERVICE_TOKEN)
+        form = {**FORM, "From": form_from, "Body": "1"}
+        asyncio.run(sms.process(url=URL, form=form, signature=signed(form), agent=agent, on_new_message=Bot()))
+    [request] = received
+    assert request["json"]["sender_id"] == sender_id(form_from, "key")
+    # The resident's own latest message, not the bot's later answer, another resident's message or a slot.
+    expected = "2026-05-28T21:26:40+00:00" if who == "known" else None
+    assert request["json"]["last_message_at"] == expected
