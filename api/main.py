@@ -22,7 +22,19 @@ from api.core.metrics import ApiMetrics
 from api.core.settings import AuthSettings, ChatSettings, DatabaseSettings
 from api.db.session import make_engine, make_sessionmaker
 from api.errors import DATABASE_UNAVAILABLE, database_unavailable
-from api.routes import auth, chat, health, metrics, places, programs, referrals, reports, resident_referrals, web
+from api.routes import (
+    auth,
+    chat,
+    checkins,
+    health,
+    metrics,
+    places,
+    programs,
+    referrals,
+    reports,
+    resident_referrals,
+    web,
+)
 from api.routes.console import router as console_router
 from api.routes.console_catalog import router as console_catalog_router
 from api.routes.console_insights import router as console_insights_router
@@ -92,7 +104,14 @@ def create_app(
     app.include_router(programs.router)
     app.include_router(places.router)
     app.include_router(chat.router)
-    for router in (referrals.router, referrals.audit_router, resident_referrals.router, reports.router, auth.router):
+    for router in (
+        referrals.router,
+        referrals.audit_router,
+        resident_referrals.router,
+        checkins.router,
+        reports.router,
+        auth.router,
+    ):
         app.include_router(router, responses=DATABASE_UNAVAILABLE)
     app.include_router(web.router)
     app.include_router(console_router)

@@ -155,6 +155,7 @@ class Stack:
             "NAVIGATOR_SMS_STATE_URL": f"sqlite:///{self.workdir / 'sms-state.db'}",
             "NAVIGATOR_DATABASE_URL": f"sqlite:///{self.workdir / 'navigator.db'}",
             "NAVIGATOR_REFERRAL_OUTBOX": str(self.workdir / "referral-outbox.db"),
+            "NAVIGATOR_CHECKIN_HEARTBEAT": str(self.workdir / "checkins.heartbeat"),
             "NAVIGATOR_API_LOG_LEVEL": "warning",
             **self.secrets,
             **self.overrides,

@@ -184,3 +184,103 @@ class RetentionSettings(BaseSettings):
     @property
     def tracker_store_url(self) -> str:
         return self.tracker_url or f"sqlite:///{self.tracker_db}"
+
+
+class CheckinSettings(BaseSettings):
+    """Follow-up check-ins (`python -m api.checkins`): when they are sent, through which Twilio account, and where
+    the SMS channel keeps opt-outs. Twilio's variables are the bot's own, so one deployment sets them once."""
+
+    model_config = SettingsConfigDict(env_prefix="NAVIGATOR_", env_file=".env", extra="ignore")
+
+    checkin_after_days: str = Field(
+        default="7",
+        description="Days after a referral when a check-in is sent, comma-separated for several rounds ('3,14').",
+    )
+    checkin_send_hours: str = Field(
+        default="9-21",
+        description="Local hours when a check-in may go out ('9-21': from 9:00 to 20:59); never at night.",
+    )
+    checkin_timezone: str = Field(default="America/Chicago", description="The clock of the sending hours.")
+    checkin_late_days: float = Field(
+        default=7,
+        gt=0,
+        description="A round more than this many days overdue (the scheduler was down) is skipped, not sent late.",
+    )
+    checkin_answer_days: float = Field(
+        default=7, gt=0, description="How long a bare 1, 2 or 3 from the resident counts as the check-in's answer."
+    )
+    checkin_every_s: float = Field(default=300, gt=0, description="Seconds between two runs of the scheduler.")
+    checkin_heartbeat: str = Field(
+        default="var/checkins.heartbeat",
+        description="A file the scheduler touches after each run; `python -m api.checkins --healthy` reads its age.",
+    )
+    sender_id_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="The SMS channel's key for a number's id (the bot's NAVIGATOR_SENDER_ID_KEY): opt-outs use it.",
+    )
+    sms_state_url: str = Field(
+        default="sqlite:///var/sms-state.db", description="The SMS channel's store, where STOP is recorded."
+    )
+    sms_from_number: str = Field(
+        default="", description="Navigator's Twilio number (E.164), the sender of check-ins; empty = none sent."
+    )
+    public_api_url: str = Field(
+        default="",
+        description="The api's address as Twilio calls it (https://...), for signed delivery status callbacks to "
+        "/api/v1/checkins/status; empty = no callbacks asked for.",
+    )
+    twilio_api_url: str = Field(
+        default="https://api.twilio.com", description="Base URL of Twilio's REST API (a stand-in in tests)."
+    )
+    twilio_account_sid: str = Field(default="", validation_alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: SecretStr = Field(default=SecretStr(""), validation_alias="TWILIO_AUTH_TOKEN")
+
+    @field_validator("checkin_after_days")
+    @classmethod
+    def _days(cls, value: str) -> str:
+        try:
+            days = [float(part) for part in value.split(",")]
+        except ValueError as exc:
+            raise ValueError(f"not a list of days such as '3,14': {value!r}") from exc
+        if any(d < 0 for d in days) or days != sorted(set(days)):
+            raise ValueError(f"days must be increasing and not negative: {value!r}")
+        return value
+
+    @field_validator("checkin_send_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        start, _, end = value.partition("-")
+        if not (start.strip().isdigit() and end.strip().isdigit() and 0 <= int(start) < int(end) <= 24):
+            raise ValueError(f"not a range of hours such as '9-21': {value!r}")
+        return value
+
+    @field_validator("checkin_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"not a time zone: {value!r}") from exc
+        return value
+
+    @property
+    def after_days(self) -> list[float]:
+        return [float(part) for part in self.checkin_after_days.split(",")]
+
+    @property
+    def send_hours(self) -> tuple[int, int]:
+        start, _, end = self.checkin_send_hours.partition("-")
+        return int(start), int(end)
+
+    def missing(self) -> list[str]:
+        """What must be set before a check-in can be sent; empty when ready."""
+        needed = {
+            "TWILIO_ACCOUNT_SID": self.twilio_account_sid,
+            "TWILIO_AUTH_TOKEN": self.twilio_auth_token.get_secret_value(),
+            "NAVIGATOR_SMS_FROM_NUMBER": self.sms_from_number,
+            # Without it, a number's opt-out cannot be found: better no check-in than one to someone who said STOP.
+            "NAVIGATOR_SENDER_ID_KEY": self.sender_id_key.get_secret_value(),
+        }
+        return [name for name, value in needed.items() if not value]

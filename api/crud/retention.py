@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
 from api.crud.referrals import TRANSITIONS, audit
-from api.db.models import Referral, ReferralEvent
+from api.db.models import CheckIn, Referral, ReferralEvent
 
 # A referral whose status allows no further change is over; today that is "closed" alone.
 FINAL_STATUSES = frozenset(status for status, following in TRANSITIONS.items() if not following)
@@ -66,6 +66,13 @@ def erase_closed_referrals(session: Session, *, closed_before: datetime, days: i
         # The bot's conversation id is, on SMS, a keyed hash of the phone number: whoever holds the key could test
         # a number against it. Unlinked, the referral no longer leads back to a phone or a chat.
         referral.conversation_id = ""
+        # The same keyed hash sits on its check-ins, where answers were matched: unlinked too.
+        session.execute(
+            update(CheckIn)
+            .where(CheckIn.referral_id == referral.id)
+            .values(sender_id="")
+            .execution_options(synchronize_session=False)
+        )
         audit(
             session,
             actor="retention",

@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, func
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -47,6 +59,10 @@ class Referral(Base):
     status: Mapped[str] = mapped_column(String(20), default="new", index=True)
     outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
     assignee_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    # The resident's last answer to a follow-up check-in: helped (1), still_need_help (2) or stop (3). After helped
+    # or stop, no more check-ins are sent for this referral.
+    checkin_answer: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    checkin_answer_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     history: Mapped[list[ReferralEvent]] = relationship(
         back_populates="referral", order_by="ReferralEvent.id", cascade="all, delete-orphan"
@@ -138,3 +154,33 @@ class SearchOutcome(Base):
     community_area: Mapped[str | None] = mapped_column(String(64), nullable=True)
     language: Mapped[str] = mapped_column(String(2))
     good: Mapped[bool] = mapped_column(Boolean)
+
+
+class CheckIn(Base):
+    """One follow-up check-in of a referral: claimed (this row) before it is sent, so a referral gets each round at
+    most once whatever restarts or runs at the same time (api/checkins.py). Never the number or the text."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        UniqueConstraint("referral_id", "round", name="uq_checkins_referral_round"),
+        UniqueConstraint("twilio_sid", name="uq_checkins_twilio_sid"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE", name="fk_checkins_referral_id"), index=True
+    )
+    round: Mapped[int] = mapped_column(Integer)  # 1 for the first interval of NAVIGATOR_CHECKIN_AFTER_DAYS, ...
+    claimed_at: Mapped[datetime] = timestamp()
+    # sending -> sent | not_sent | interrupted; or, never sent: skipped (overtaken by a later round, or too late),
+    # opted_out (STOP) or stopped (the number answered 3 to a check-in).
+    state: Mapped[str] = mapped_column(String(20))
+    # The SMS channel's id of the number (a keyed hash, as its conversations): how an answer finds its check-in.
+    sender_id: Mapped[str] = mapped_column(String(64), index=True, default="")
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Twilio's delivery status callbacks: queued, sent, delivered, undelivered, failed; with its error code.
+    delivery: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    delivery_error: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    delivery_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    answer: Mapped[str | None] = mapped_column(String(1), nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

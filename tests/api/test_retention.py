@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from api.core.contact_box import decrypt, new_key
 from api.core.settings import RetentionSettings
+from api.crud.checkins import checkins_of, claim
 from api.crud.referrals import change_status, create_referral
 from api.db.migrate import upgrade
 from api.db.models import AuditEntry, Referral, ReferralEvent
@@ -151,6 +152,8 @@ def test_long_closed_referrals_lose_their_contact_and_nothing_else_does(stores, 
     # Created long ago, closed recently: the closing event counts, not created_at.
     recent = referral(db, created=400, closed=10)
     still_open = referral(db, created=400, status="assigned")
+    for code in (old, recent):  # each was checked in on by text, to the number's keyed id
+        claim(db, referral_id=fetch(db, code).id, round_=1, state="sent", sender_id="sms-" + code.lower())
 
     assert stores.run().referrals == 1
 
@@ -173,6 +176,9 @@ def test_long_closed_referrals_lose_their_contact_and_nothing_else_does(stores, 
         assert decrypt(kept.contact_encrypted, KEY) == "+17735550123"
         assert (kept.first_name, kept.safe_times) == ("Ana", "after 6 pm")
         assert kept.conversation_id.startswith("web-")
+    # Its check-in no longer leads to the number either; the other referral's still answers.
+    assert [c.sender_id for c in checkins_of(db, referral_id=erased.id)] == [""]
+    assert [c.sender_id for c in checkins_of(db, referral_id=fetch(db, recent).id)] == ["sms-" + recent.lower()]
     entries = retention_audit(db)
     assert [(e.action, e.referral_code) for e in entries] == [("erase_contact", old)]
     assert "180 days" in entries[0].detail and "Ana" not in entries[0].detail
