@@ -41,11 +41,13 @@ from sqlalchemy.orm import Session
 from api.core.auth import AuthSettingsDep, current_staff, require_role
 from api.core.settings import AuthSettings
 from api.core.suppression import SMALL
+from api.crud.checkins import TEXTED, checkins_of
 from api.crud.referrals import NEEDS_OUTCOME, TRANSITIONS, audit, list_referrals, status_counts
 from api.crud.staff import ROLES, StaffError, create_staff, get_staff
 from api.db.models import Referral, StaffUser
 from api.dependencies import DatabaseSettingsDep, SessionDep, TaxonomyDep
 from api.routes import auth, referrals, reports
+from api.routes.checkins import checkin_settings
 from api.routes.web import SECURITY_HEADERS, STATIC_DIR
 from api.schemas.referrals import AssignIn, NoteIn, ReferralDetail, StatusChange
 
@@ -467,7 +469,24 @@ def programs_of(request: Request, ids: list[str]) -> list[dict[str, str]]:
 def actor_name(actor: str, names: dict[int, str]) -> str:
     if actor.startswith("staff:") and actor[6:].isdigit():
         return names.get(int(actor[6:]), actor)
-    return {"resident": "Resident"}.get(actor, actor)
+    return {"resident": "Resident", "resident:checkin": "Resident (check-in answer)"}.get(actor, actor)
+
+
+# What each check-in row's state means to outreach staff (api/db/models.py CheckIn).
+CHECKIN_STATES = {
+    "sent": "Sent",
+    "sending": "Being sent",
+    "not_sent": "Not sent: Twilio refused or was unreachable",
+    "interrupted": "Unknown: the sender stopped mid-send",
+    "skipped": "Skipped: overtaken by a later round",
+    "opted_out": "Not sent: the number texted STOP",
+    "stopped": "Not sent: the number asked for no more check-ins",
+}
+CHECKIN_ANSWERS = {"1": "1: got the help", "2": "2: still needs help", "3": "3: no more check-ins"}
+
+
+def checkin_days() -> str:
+    return " and ".join(f"{d:g} days" for d in checkin_settings().after_days)
 
 
 def referral_page(
@@ -509,6 +528,11 @@ def referral_page(
         actor_name=actor_name,
         needs=needs_labels(taxonomy),
         programs=programs_of(request, detail.programs),
+        checkins=checkins_of(session, referral_id=referral.id),
+        checkins_expected=referral.safe_to_text and referral.contact_method in TEXTED,
+        checkin_days=checkin_days(),
+        checkin_states=CHECKIN_STATES,
+        checkin_answers=CHECKIN_ANSWERS,
         message=message,
         done=DONE.get(done, ""),
     )
