@@ -27,6 +27,8 @@ SMS_ENV = {
     "NAVIGATOR_CONTACT_PUBLIC_KEY": PUBLIC_KEY,
     "NAVIGATOR_CONTACT_PRIVATE_KEY": PRIVATE_KEY,
     "NAVIGATOR_PUBLIC_BOT_URL": PUBLIC_URL,
+    # The api's public address, over which Twilio signs check-in delivery reports (the same proxy, here).
+    "NAVIGATOR_PUBLIC_API_URL": PUBLIC_URL,
 }
 
 
