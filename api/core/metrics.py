@@ -23,6 +23,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from api.crud.checkins import CHECKIN_STATES, DELIVERY_ORDER, checkin_delivery_counts, checkin_state_counts
 from api.crud.referrals import all_status_counts
 from knowledge.catalog import load_taxonomy
 from knowledge.index import document_texts
@@ -59,14 +60,27 @@ def clear_multiprocess_dir() -> None:
             stale.unlink()
 
 
+def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
+    return (
+        GaugeMetricFamily("navigator_referrals", "Referrals in each status now.", labels=["status"]),
+        GaugeMetricFamily(
+            "navigator_checkins", "Follow-up check-ins (referral rounds) by state, ever.", labels=["state"]
+        ),
+        GaugeMetricFamily(
+            "navigator_checkin_deliveries", "Sent check-ins by Twilio's last delivery status.", labels=["status"]
+        ),
+    )
+
+
 class ReferralCollector(Collector):
-    """navigator_referrals{status}: referrals per status now, one GROUP BY at scrape time."""
+    """navigator_referrals{status}: referrals per status now; navigator_checkins{state} and
+    navigator_checkin_deliveries{status}: the check-ins. A few GROUP BYs at scrape time."""
 
     def __init__(self, sessions: Callable[[], Session | None]) -> None:
         self._sessions = sessions
 
     def describe(self) -> Iterable[Metric]:
-        return [GaugeMetricFamily("navigator_referrals", "Referrals in each status now.", labels=["status"])]
+        return list(_families())
 
     def collect(self) -> Iterator[Metric]:
         session = self._sessions()
@@ -75,13 +89,19 @@ class ReferralCollector(Collector):
         try:
             with session:
                 counts = all_status_counts(session)
+                checkins = checkin_state_counts(session)
+                deliveries = checkin_delivery_counts(session)
         except Exception as exc:  # a scrape must not fail because the database is down
             log.warning("referral counts unavailable: %s", type(exc).__name__)
             return
-        gauge = GaugeMetricFamily("navigator_referrals", "Referrals in each status now.", labels=["status"])
+        referrals, states, delivered = _families()
         for status in sorted(set(REFERRAL_STATUSES) | set(counts)):
-            gauge.add_metric([status], counts.get(status, 0))
-        yield gauge
+            referrals.add_metric([status], counts.get(status, 0))
+        for state in sorted(set(CHECKIN_STATES) | set(checkins)):
+            states.add_metric([state], checkins.get(state, 0))
+        for status in sorted(set(DELIVERY_ORDER) | set(deliveries)):
+            delivered.add_metric([status], deliveries.get(status, 0))
+        yield from (referrals, states, delivered)
 
 
 class ApiMetrics:

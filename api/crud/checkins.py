@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,8 @@ from api.db.models import CheckIn, Referral, ReferralEvent
 
 # Contact methods where the resident chose to be texted (SMS "this number" or "another number", web "text me").
 TEXTED = ("text", "other_number")
+# Every state a check-in row can be in (api/db/models.py CheckIn), so a state with none still shows 0 in the metrics.
+CHECKIN_STATES = ("sending", "sent", "not_sent", "interrupted", "skipped", "opted_out", "stopped")
 # Answers after which no further check-in is sent.
 FINAL_ANSWERS = ("helped", "stop")
 # Twilio's delivery statuses in the order they happen; a late callback never moves a check-in backwards.
@@ -145,6 +147,15 @@ def number_stopped(session: Session, *, sender_id: str) -> bool:
     """Whether this number answered 3 to any check-in: then none of its referrals gets another, web or SMS."""
     query = select(CheckIn.id).where(CheckIn.sender_id == sender_id, CheckIn.answer == "3").limit(1)
     return session.scalar(query) is not None
+
+
+def checkin_state_counts(session: Session) -> dict[str, int]:
+    return dict(session.execute(select(CheckIn.state, func.count()).group_by(CheckIn.state)).all())
+
+
+def checkin_delivery_counts(session: Session) -> dict[str, int]:
+    query = select(CheckIn.delivery, func.count()).where(CheckIn.delivery.is_not(None)).group_by(CheckIn.delivery)
+    return dict(session.execute(query).all())
 
 
 def checkins_of(session: Session, *, referral_id: int) -> list[CheckIn]:

@@ -33,6 +33,7 @@ from bot.channels.twilio_rest import TwilioRest
 from knowledge.sms import segments
 from tests.api.factories import referral_request
 from tests.api.test_console import body_rows, signed_in
+from tests.api.test_metrics import samples, value
 from tests.twilio_standin import ACCOUNT_SID, TwilioStandIn
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -477,7 +478,14 @@ def post_callback(client, standin: TwilioStandIn, message, status: str, error_co
 
 
 def test_signed_status_callbacks_are_recorded_in_order(client, database_settings, sessions, standin, opt_outs,
-                                                       service):  # fmt: skip
+                                                       service, monkeypatch):  # fmt: skip
+    monkeypatch.setenv("NAVIGATOR_METRICS_TOKEN", SERVICE)  # scraped with a token of its own
+    security.security_settings.cache_clear()
+
+    def scrape() -> dict:
+        return samples(client.get("/metrics", headers={"Authorization": f"Bearer {SERVICE}"}).text)
+
+    before = scrape()
     referral, _ = checked_in(database_settings, sessions, standin, opt_outs)
     [message] = [s for s in standin.sent if s.to == referral.phone]
     assert post_callback(client, standin, message, "sent").status_code == 204
@@ -487,6 +495,16 @@ def test_signed_status_callbacks_are_recorded_in_order(client, database_settings
     assert post_callback(client, standin, message, "sent").status_code == 204
     [row] = rows_of(sessions, referral)
     assert (row.delivery, row.delivery_error) == ("delivered", None) and row.delivery_at is not None
+    # The operator's gauges, read from the database at scrape time.
+    after = scrape()
+    assert value(after, "navigator_checkins", state="sent") >= value(before, "navigator_checkins", state="sent") + 1
+    delivered = {"status": "delivered"}
+    assert (
+        value(after, "navigator_checkin_deliveries", **delivered)
+        == value(before, "navigator_checkin_deliveries", **delivered) + 1
+    )
+    assert value(after, "navigator_checkins", state="interrupted") >= 0 and ("navigator_checkins", frozenset(
+        {("state", "interrupted")})) in after  # every state is exported, 0 when none  # fmt: skip
 
 
 def test_unsigned_forged_or_tampered_callbacks_change_nothing(client, database_settings, sessions, standin, opt_outs,
