@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
+
 from api.crud.staff import create_staff
 from api.db.models import StaffUser
 from api.schemas.referrals import ReferralCreate
@@ -59,3 +61,27 @@ def new_referral(client, headers, **changes) -> str:
 def assign(client, headers, code: str, user: StaffUser):
     """A supervisor assigns the referral to user (the answer, for tests that check it)."""
     return client.post(f"/api/v1/referrals/{code}/assign", json={"assignee_id": user.id}, headers=headers["supervisor"])
+
+
+# The referrals columns every schema revision has: a row written as an older api wrote it, for migration tests (the
+# ORM model is the newest revision's, so it cannot write to an older table).
+OLD_REFERRALS = sa.table(
+    "referrals",
+    *(sa.column(name) for name in ("code", "idempotency_key", "request_hash", "channel", "language", "conversation_id",
+                                   "needs", "programs", "contact_method", "contact_encrypted", "safe_to_text",
+                                   "safe_to_call", "no_voicemail", "consent_text", "consent_at", "consent_scope",
+                                   "status")),
+)  # fmt: skip
+
+
+def old_referral(connection, *, code: str) -> str:
+    """Insert a referral with only the columns of the first revision, in the caller's transaction; its code."""
+    connection.execute(
+        OLD_REFERRALS.insert().values(
+            code=code, idempotency_key=f"old-{code}", request_hash="0" * 64, channel="sms", language="es",
+            conversation_id="sms-1", needs="[]", programs="[]", contact_method="text", contact_encrypted=b"sealed",
+            safe_to_text=True, safe_to_call=False, no_voicemail=False, consent_text="Yes",
+            consent_at=datetime(2026, 11, 1, tzinfo=UTC), consent_scope="outreach", status="new",
+        )
+    )  # fmt: skip
+    return code

@@ -31,7 +31,7 @@ from bot.channels.privacy import sender_id
 from bot.channels.sms_state import SmsState
 from bot.channels.twilio_rest import TwilioRest
 from knowledge.sms import segments
-from tests.api.factories import referral_request
+from tests.api.factories import OLD_REFERRALS, old_referral, referral_request
 from tests.api.test_console import body_rows, signed_in
 from tests.api.test_metrics import samples, value
 from tests.twilio_standin import ACCOUNT_SID, TwilioStandIn
@@ -583,26 +583,12 @@ def test_staff_see_the_check_ins_and_the_answer_on_the_referral(client, database
 # --- the migration -----------------------------------------------------------------------------------------------
 
 
-# The referrals columns every revision has: a row written as an older api wrote it (the ORM model is the newest).
-OLD_REFERRALS = sa.table(
-    "referrals",
-    *(sa.column(name) for name in ("code", "idempotency_key", "request_hash", "channel", "language", "conversation_id",
-                                   "needs", "programs", "contact_method", "contact_encrypted", "safe_to_text",
-                                   "safe_to_call", "no_voicemail", "consent_text", "consent_at", "consent_scope",
-                                   "status")),
-)  # fmt: skip
-
-
 def test_the_migration_adds_check_ins_to_an_existing_database(empty_database):
     url = empty_database
     upgrade(url, "0005")  # a database in use before check-ins, with a referral
     engine = make_engine(url)
     with engine.begin() as connection:
-        connection.execute(OLD_REFERRALS.insert().values(
-            code="CSCC-AAAAAA", idempotency_key="before-0006", request_hash="0" * 64, channel="sms", language="es",
-            conversation_id="sms-1", needs="[]", programs="[]", contact_method="text", contact_encrypted=b"sealed",
-            safe_to_text=True, safe_to_call=False, no_voicemail=False, consent_text="Yes",
-            consent_at=datetime(2026, 11, 1, tzinfo=UTC), consent_scope="outreach", status="new"))  # fmt: skip
+        old_referral(connection, code="CSCC-AAAAAA")
     assert "checkins" not in inspect(engine).get_table_names()
     engine.dispose()
 
