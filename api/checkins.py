@@ -102,16 +102,14 @@ class Scheduler:
         with self.sessions() as session:
             run.interrupted = mark_interrupted(session, now=now)
             first = min(settings.after_days)
-            referrals = list(eligible(session, created_before=now - timedelta(days=first)))
-            for referral in referrals:
-                await self._one(session, referral_id=referral.id, now=now, run=run)
+            # Listed first: each round below commits, and a cursor must not stay open across commits.
+            for referral in list(eligible(session, created_before=now - timedelta(days=first))):
+                await self._one(session, referral, now=now, run=run)
         return run
 
-    async def _one(self, session: Session, *, referral_id: int, now: datetime, run: Run) -> None:
-        referral = session.get(Referral, referral_id)
-        if referral is None or referral.contact_encrypted is None:
-            return
+    async def _one(self, session: Session, referral: Referral, *, now: datetime, run: Run) -> None:
         settings = self.settings
+        referral_id = referral.id
         due = due_rounds(
             referral.created_at,
             now,
