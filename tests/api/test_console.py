@@ -2,14 +2,16 @@
 working a referral through forms, escaping, the audit of contact reads, reports and accounts.
 
 Each "browser" here is its own TestClient over the session's app, with its own cookie jar, so signing in as one role
-never leaks into another test.
+never leaks into another test, and with the session client's event loop, the app's one loop as in a server.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -23,9 +25,14 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 def browser(client, https: bool = False) -> TestClient:
-    return TestClient(
-        client.app, base_url="https://testserver" if https else "http://testserver", follow_redirects=False
-    )
+    """A browser with a cookie jar of its own, sending its requests on the event loop of the session's `client`, as
+    a server runs every request on its one loop. Left to itself, a TestClient runs each request on a new loop in a
+    new thread, while the app keeps state bound to the loop its lifespan ran on: the sign-in limiter's asyncio locks
+    and its expiry task, which the session client's loop goes on running between requests. A sign-in waiting for a
+    lock that task held was woken from the other thread without waking its own loop, and hung the run for good."""
+    b = TestClient(client.app, base_url="https://testserver" if https else "http://testserver", follow_redirects=False)
+    b.portal = client.portal  # TestClient runs each request on self.portal when it is set
+    return b
 
 
 def csrf_of(page) -> str:
@@ -104,6 +111,31 @@ def test_sign_in_is_throttled_together_with_the_api_sign_in(client, db):
     assert codes == [401] * 5 and last.status_code == 429  # one budget of 5 a minute, even with the right password
     assert "Too many sign-in attempts" in last.text and int(last.headers["retry-after"]) >= 1
     assert sign_in(client, user.email).status_code == 429
+
+
+def test_a_browser_signs_in_while_the_limiter_holds_the_accounts_lock(client, db):
+    """A CI run hung for an hour here: the sign-in limiter's expiry pass, running on the session client's loop, held
+    an account's lock (across `await asyncio.to_thread`) as a browser, then on a loop of its own, signed that account
+    in; released from the other thread, the browser's waiting loop was never woken. On one loop it simply waits."""
+    user = new_user(db)
+    assert sign_in(client, user.email).status_code == 200
+    storage = client.app.state.login_limiter.storage  # limits' MemoryStorage: a lock per key, here the account's
+    [key] = [k for k in storage.events if user.email in k]
+
+    async def hold_the_lock() -> None:
+        async with storage.locks[key]:
+            await anyio.sleep(0.3)
+
+    b = browser(client)
+    form = {"email": user.email, "password": PASSWORD, "csrf": csrf_of(b.get("/staff/login"))}
+    answers = []
+    client.portal.start_task_soon(hold_the_lock)
+    # In a thread, so that a hang fails this test in seconds rather than at the run's timeout.
+    sending = threading.Thread(target=lambda: answers.append(b.post("/staff/login", data=form)), daemon=True)
+    sending.start()
+    sending.join(30)
+    assert not sending.is_alive(), "the sign-in is still waiting for a lock released long ago"
+    assert answers[0].status_code == 303
 
 
 def test_sign_in_needs_the_form_from_the_console(client, people):
