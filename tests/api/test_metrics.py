@@ -69,17 +69,24 @@ def test_with_a_token_set_a_scrape_must_send_it(client, metrics_token):
     assert client.get("/metrics", headers={"Authorization": "Bearer x" + TOKEN}).status_code == 401
 
 
+def from_address(client, host: str, port: int) -> TestClient:
+    """A client at another address, sending on the app's own event loop (see tests/api/test_console.py browser)."""
+    other = TestClient(client.app, client=(host, port))
+    other.portal = client.portal
+    return other
+
+
 def test_with_a_token_set_loopback_is_not_enough(client, metrics_token):
-    local = TestClient(client.app, client=("127.0.0.1", 40000))
+    local = from_address(client, "127.0.0.1", 40000)
     assert local.get("/metrics").status_code == 401
     assert local.get("/metrics", headers=BEARER).status_code == 200
 
 
 def test_without_a_token_only_loopback_clients_are_answered(client, no_metrics_token):
     assert client.get("/metrics").status_code == 403  # TestClient's host is "testclient", not the loopback
-    assert TestClient(client.app, client=("203.0.113.9", 40000)).get("/metrics").status_code == 403
+    assert from_address(client, "203.0.113.9", 40000).get("/metrics").status_code == 403
     for host in ("127.0.0.1", "::1"):
-        local = TestClient(client.app, client=(host, 40000))
+        local = from_address(client, host, 40000)
         response = local.get("/metrics")
         assert response.status_code == 200, host
         assert "navigator_http_requests_total" in response.text

@@ -12,10 +12,11 @@ def capped(client, monkeypatch):
     monkeypatch.setenv("NAVIGATOR_PUBLIC_RATE_LIMIT", "3/minute")
     monkeypatch.setenv("NAVIGATOR_SERVICE_TOKEN", "service-token-for-limit-tests")
     security.security_settings.cache_clear()
-    client.app.state.public_limiter.storage.reset()  # earlier tests' requests from the same test address
+    # earlier tests' requests from the same test address; the storage is async, on the app's own loop
+    client.portal.call(client.app.state.public_limiter.storage.reset)
     yield client
     security.security_settings.cache_clear()
-    client.app.state.public_limiter.storage.reset()
+    client.portal.call(client.app.state.public_limiter.storage.reset)
 
 
 def test_a_client_over_the_cap_is_told_to_wait_and_the_action_server_is_not_capped(capped):

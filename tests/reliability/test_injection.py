@@ -9,7 +9,6 @@ from collections.abc import Iterator
 
 import pytest
 from argon2 import PasswordHasher
-from fastapi.testclient import TestClient
 from markupsafe import escape
 from sqlalchemy import func, inspect, select
 
@@ -18,6 +17,7 @@ from api.crud import staff
 from api.db.models import Referral
 from api.db.session import make_engine, make_sessionmaker
 from tests.api.factories import PASSWORD, new_user, referral_request, sign_in
+from tests.api.test_console import browser as console_browser
 
 SERVICE = "service-token-for-injection-tests"
 PAYLOADS = [
@@ -43,7 +43,7 @@ def actors(client, database_settings) -> Iterator[dict]:
         with make_sessionmaker(engine)() as db:
             email = new_user(db, role="supervisor").email
         token = sign_in(client, email, PASSWORD).json()["access_token"]
-        browser = TestClient(client.app, follow_redirects=False)
+        browser = console_browser(client)  # on the app's own event loop (tests/api/test_console.py)
         form = browser.get("/staff/login")
         signed = browser.post(
             "/staff/login", data={"email": email, "password": PASSWORD, "csrf": CSRF.search(form.text).group(1)}
