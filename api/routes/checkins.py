@@ -24,6 +24,7 @@ from api.core.security import Caller
 from api.core.settings import CheckinSettings
 from api.crud.checkins import answer, record_delivery, waiting_for_answer
 from api.dependencies import SessionDep
+from api.routes.referrals import CALLER_ERRORS
 from api.schemas.checkins import AnswerIn, AnswerOut
 from bot.channels.sms_state import SmsState
 
@@ -50,7 +51,7 @@ def sms_channel_only(caller: Caller) -> None:
     "/answers",
     dependencies=[Depends(sms_channel_only)],
     responses={
-        401: {"description": "No token, or a wrong one."},
+        **CALLER_ERRORS,
         403: {"description": "Not the service token."},
         404: {"description": "No check-in is waiting for this number's answer: the digit is for the conversation."},
     },
@@ -75,6 +76,7 @@ def answer_checkin(body: AnswerIn, session: SessionDep, settings: CheckinSetting
     "/status",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={
+        400: {"description": "Signed, but without MessageSid or MessageStatus."},
         403: {"description": "Not signed by Twilio with this account's auth token."},
         413: {"description": "Far larger than Twilio's form."},
         503: {"description": "TWILIO_AUTH_TOKEN or NAVIGATOR_PUBLIC_API_URL is not set."},

@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 from api.core import security
 from api.crud import staff
 from api.main import create_app
+from api.routes import checkins
 from tests.api.factories import PASSWORD, new_user, sign_in
 
 # Minutes of fault injection and fuzzing: `make test-reliability`, outside `make test`'s time budget.
@@ -34,8 +35,11 @@ pytestmark = pytest.mark.reliability
 SERVICE = "service-token-for-schema-tests"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # The action server's endpoints; everything else under /api/v1 except programs, chat and sign-in is staff's.
-SERVICE_ONLY = (("POST", "/api/v1/referrals"), ("GET", "/api/v1/conversations/"), ("POST", "/api/v1/conversations/"))
-PUBLIC = ("/healthz", "/livez", "/readyz", "/api/v1/programs", "/api/v1/chat", "/api/v1/auth/token")
+SERVICE_ONLY = (("POST", "/api/v1/referrals"), ("GET", "/api/v1/conversations/"), ("POST", "/api/v1/conversations/"),
+                ("POST", "/api/v1/checkins/answers"))  # fmt: skip
+# Twilio's delivery reports carry its signature, not a token.
+PUBLIC = ("/healthz", "/livez", "/readyz", "/api/v1/programs", "/api/v1/chat", "/api/v1/auth/token",
+          "/api/v1/checkins/status")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +51,10 @@ def tokens(client) -> Iterator[dict[str, dict[str, str]]]:
         staff.dummy_hash.cache_clear()
         patch.setenv("NAVIGATOR_SERVICE_TOKEN", SERVICE)
         security.security_settings.cache_clear()
+        # Check-in delivery reports configured, as in production: generated ones then meet the signature check.
+        patch.setenv("TWILIO_AUTH_TOKEN", "twilio-token-for-schema-tests")
+        patch.setenv("NAVIGATOR_PUBLIC_API_URL", "https://navigator.example.org")
+        checkins.checkin_settings.cache_clear()
         with client.app.state.db_sessions() as db:
             supervisor = new_user(db, role="supervisor")
             email = supervisor.email
@@ -58,6 +66,7 @@ def tokens(client) -> Iterator[dict[str, dict[str, str]]]:
             "public": {},
         }
     security.security_settings.cache_clear()
+    checkins.checkin_settings.cache_clear()
     staff.dummy_hash.cache_clear()
 
 
