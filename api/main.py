@@ -26,6 +26,7 @@ from api.routes import (
     auth,
     chat,
     checkins,
+    hazard_reports,
     health,
     metrics,
     places,
@@ -109,6 +110,7 @@ def create_app(
         referrals.audit_router,
         resident_referrals.router,
         checkins.router,
+        hazard_reports.router,
         reports.router,
         auth.router,
     ):

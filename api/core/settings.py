@@ -284,3 +284,31 @@ class CheckinSettings(BaseSettings):
             "NAVIGATOR_SENDER_ID_KEY": self.sender_id_key.get_secret_value(),
         }
         return [name for name, value in needed.items() if not value]
+
+
+class Open311Settings(BaseSettings):
+    """Where hazard reports are filed: the city's Open311 GeoReport v2 endpoint, its key, and the service code each
+    hazard type files under. Until the URL is set, reports wait in the queue."""
+
+    model_config = SettingsConfigDict(env_prefix="NAVIGATOR_OPEN311_", env_file=".env", extra="ignore")
+
+    url: str = Field(default="", description="GeoReport v2 base URL (…/open311/v2); empty = reports stay queued.")
+    api_key: SecretStr = Field(default=SecretStr(""), description="The city's Open311 API key for Navigator.")
+    jurisdiction_id: str = Field(default="", description="Sent with every call when the city needs one.")
+    service_codes: dict[str, str] = Field(
+        default_factory=dict,
+        description='JSON: each hazard type\'s service code, e.g. {"street_light": "4fd3...", "graffiti": "..."}; '
+        "`python -m api.hazard_filing services` lists the city's.",
+    )
+    timeout_s: float = Field(default=8, gt=0, le=30, description="Seconds to wait for the city's answer.")
+    retry_every_s: float = Field(default=60, gt=0, description="Seconds between two passes over the queue.")
+
+    @field_validator("service_codes")
+    @classmethod
+    def _known(cls, codes: dict[str, str]) -> dict[str, str]:
+        from api.core.hazards import HAZARD_TYPES
+
+        unknown = sorted(set(codes) - set(HAZARD_TYPES))
+        if unknown:
+            raise ValueError(f"unknown hazard types {unknown}; known: {', '.join(HAZARD_TYPES)}")
+        return codes

@@ -184,3 +184,45 @@ class CheckIn(Base):
     delivery_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     answer: Mapped[str | None] = mapped_column(String(1), nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class HazardReport(Base):
+    """A resident's report of a safety hazard (a light out, graffiti, a vacant lot or building), filed with the
+    city's 311 through Open311 (api/core/open311.py). Queued until the city has it: state queued -> filing -> filed,
+    or refused. Anonymous unless the resident asked to be contacted (contact_encrypted, sent to 311 only then)."""
+
+    __tablename__ = "hazard_reports"
+    __table_args__ = (
+        UniqueConstraint("code", name="uq_hazard_reports_code"),
+        UniqueConstraint("idempotency_key", name="uq_hazard_reports_idempotency_key"),
+        UniqueConstraint("service_request_id", name="uq_hazard_reports_service_request_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Navigator's own reference, also written into the description sent to 311: how a filing whose answer was lost
+    # is recognised among the city's requests before it is filed again.
+    code: Mapped[str] = mapped_column(String(11))
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = timestamp()
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(2))
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    hazard_type: Mapped[str] = mapped_column(String(32))
+    # Where, as the resident said it (an address or cross streets): staff with a need see it; 311 gets it.
+    location_text: Mapped[str] = mapped_column(String(200))
+    community_area: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    latitude: Mapped[float | None] = mapped_column(nullable=True)
+    longitude: Mapped[float | None] = mapped_column(nullable=True)
+    media_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    contact_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    service_request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    filed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    city_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    city_status_notes: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    city_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
