@@ -36,7 +36,7 @@ SERVICE = "service-token-for-schema-tests"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # The action server's endpoints; everything else under /api/v1 except programs, chat and sign-in is staff's.
 SERVICE_ONLY = (("POST", "/api/v1/referrals"), ("GET", "/api/v1/conversations/"), ("POST", "/api/v1/conversations/"),
-                ("POST", "/api/v1/checkins/answers"))  # fmt: skip
+                ("POST", "/api/v1/checkins/answers"), ("POST", "/api/v1/hazard-reports"))  # fmt: skip
 # Twilio's delivery reports carry its signature, not a token.
 PUBLIC = ("/healthz", "/livez", "/readyz", "/api/v1/programs", "/api/v1/chat", "/api/v1/auth/token",
           "/api/v1/checkins/status")  # fmt: skip
