@@ -24,10 +24,8 @@ import contextlib
 import logging
 import signal
 import sys
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from nacl.exceptions import CryptoError
 from pydantic import ValidationError
@@ -37,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.core.checkin_schedule import due_rounds, may_send_at
 from api.core.checkin_texts import question
 from api.core.contact_box import decrypt
+from api.core.heartbeat import beat, fresh
 from api.core.logging import configure_logging
 from api.core.settings import ApiSettings, CheckinSettings, DatabaseSettings
 from api.crud.checkins import claim, claimed_rounds, eligible, finish, mark_interrupted, number_stopped
@@ -155,20 +154,9 @@ class Scheduler:
             await asyncio.to_thread(self.opt_outs.set_opted_out, sender, True)
 
 
-def beat(path: str) -> None:
-    """The scheduler is alive and its loop turning: what the container's health check reads."""
-    heartbeat = Path(path)
-    heartbeat.parent.mkdir(parents=True, exist_ok=True)
-    heartbeat.touch()
-
-
 def healthy(settings: CheckinSettings) -> bool:
     """A heartbeat no older than two runs and a minute: a hung loop or a dead process fails the health check."""
-    try:
-        age = time.time() - Path(settings.checkin_heartbeat).stat().st_mtime
-    except OSError:
-        return False
-    return age <= 2 * settings.checkin_every_s + 60
+    return fresh(settings.checkin_heartbeat, max_age_s=2 * settings.checkin_every_s + 60)
 
 
 def stop_on_signals() -> asyncio.Event:
