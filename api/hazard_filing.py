@@ -2,6 +2,7 @@
 
     python -m api.hazard_filing              # every NAVIGATOR_OPEN311_RETRY_EVERY_S, file what is queued
     python -m api.hazard_filing --once       # one pass, then exit
+    python -m api.hazard_filing --healthy    # exit 0 while the running filer's loop is turning (health check)
     python -m api.hazard_filing services     # the city's service codes, to set NAVIGATOR_OPEN311_SERVICE_CODES
 
 The api files a new report at once, so the resident gets the city's request number in the same conversation. When the
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.core.contact_box import decrypt
 from api.core.hazards import description_for_311
+from api.core.heartbeat import beat, fresh
 from api.core.logging import configure_logging
 from api.core.open311 import Open311, Open311Refused, Open311Unavailable
 from api.core.settings import ApiSettings, DatabaseSettings, Open311Settings
@@ -120,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("what", nargs="?", choices=["services"], help="list the city's Open311 services and exit")
     parser.add_argument("--once", action="store_true", help="one pass over the queue, then exit")
+    parser.add_argument("--healthy", action="store_true", help="exit 0 if the running filer's loop is turning")
     args = parser.parse_args(argv)
     api = ApiSettings()
     configure_logging(api.log_format, api.log_level)
@@ -129,11 +132,13 @@ def main(argv: list[str] | None = None) -> int:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         print(f"error: {problems}", file=sys.stderr)
         return 2
+    if args.healthy:
+        return 0 if fresh(settings.heartbeat, max_age_s=2 * settings.retry_every_s + 60) else 1
     if not settings.url:
         print("NAVIGATOR_OPEN311_URL is not set: hazard reports stay queued", file=sys.stderr)
         if args.once or args.what:
             return 2
-        _wait_for_stop()
+        _idle(settings)
         return 0
     city = Open311(settings.url, settings.api_key.get_secret_value(), jurisdiction_id=settings.jurisdiction_id,
                    timeout_s=settings.timeout_s)  # fmt: skip
@@ -153,9 +158,7 @@ def main(argv: list[str] | None = None) -> int:
 def _serve(settings: Open311Settings, database: DatabaseSettings, city: Open311, *, once: bool) -> int:
     engine = make_engine(database.database_url)
     sessions = make_sessionmaker(engine)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = _stop_on_signals()
     try:
         while not stop.is_set():
             wait = settings.retry_every_s
@@ -167,6 +170,7 @@ def _serve(settings: Open311Settings, database: DatabaseSettings, city: Open311,
             except DBAPIError as exc:
                 log.error("hazard reports: database unavailable (%s); trying again", type(exc.orig).__name__)
                 wait = min(wait, 10)
+            beat(settings.heartbeat)
             if once:
                 break
             stop.wait(wait)
@@ -175,12 +179,19 @@ def _serve(settings: Open311Settings, database: DatabaseSettings, city: Open311,
     return 0
 
 
-def _wait_for_stop() -> None:
-    """Stay up, idle, so `make run` (which stops everything when one process ends) keeps the others."""
+def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    stop.wait()
+    return stop
+
+
+def _idle(settings: Open311Settings) -> None:
+    """Stay up, idle, so `make run` (which stops everything when one process ends) keeps the others."""
+    stop = _stop_on_signals()
+    while not stop.is_set():
+        beat(settings.heartbeat)
+        stop.wait(settings.retry_every_s)
 
 
 if __name__ == "__main__":

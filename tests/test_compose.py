@@ -25,7 +25,7 @@ DOCKERFILES = {
     "actions": ROOT / "docker" / "actions.Dockerfile",
     "bot": ROOT / "docker" / "bot.Dockerfile",
 }
-SERVICES = {"api", "checkins", "actions", "bot", "qdrant", "postgres", "redis"}
+SERVICES = {"api", "checkins", "hazard-filing", "actions", "bot", "qdrant", "postgres", "redis"}
 PUBLISHED = {"api", "bot"}
 
 # Who may see each secret. Anything else seeing it is a leak; a service that needs it and lacks it would not start.
@@ -33,7 +33,8 @@ SECRETS = {
     # The bot asks the api whether a bare 1, 2 or 3 answers a check-in.
     "NAVIGATOR_SERVICE_TOKEN": {"api", "actions", "bot"},
     # The scheduler reads the number of a referral to text it a check-in.
-    "NAVIGATOR_REFERRAL_CONTACT_KEY": {"api", "checkins"},
+    # ... and the 311 filer the number of a resident who asked 311 to contact them.
+    "NAVIGATOR_REFERRAL_CONTACT_KEY": {"api", "checkins", "hazard-filing"},
     "NAVIGATOR_AUTH_SECRET": {"api"},
     "NAVIGATOR_CONTACT_PRIVATE_KEY": {"api"},
     "NAVIGATOR_CONTACT_PUBLIC_KEY": {"bot", "actions"},
@@ -45,7 +46,9 @@ SECRETS = {
     "NAVIGATOR_PUBLIC_BOT_URL": {"bot"},
     "NAVIGATOR_PUBLIC_API_URL": {"api", "checkins"},
     "NAVIGATOR_SMS_FROM_NUMBER": {"checkins"},
-    "POSTGRES_PASSWORD": {"postgres", "api", "checkins", "bot"},
+    "POSTGRES_PASSWORD": {"postgres", "api", "checkins", "hazard-filing", "bot"},
+    # The api files a new hazard report at once; the filer files what the city did not take.
+    "NAVIGATOR_OPEN311_API_KEY": {"api", "hazard-filing"},
     "REDIS_PASSWORD": {"redis", "bot"},
     "QDRANT_API_KEY": {"qdrant", "api"},
 }
@@ -56,6 +59,7 @@ SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|_KEY$")
 DEPENDS = {
     "api": {"postgres", "qdrant"},
     "checkins": {"api"},
+    "hazard-filing": {"api"},
     "actions": {"api"},
     "bot": {"postgres", "redis", "actions"},
 }
@@ -266,7 +270,7 @@ def requirement_names(path: Path) -> dict[str, str]:
 # --- the compose file -------------------------------------------------------------------------------------------
 
 
-def test_the_seven_services(compose):
+def test_the_eight_services(compose):
     assert set(compose["services"]) == SERVICES
     for name in ("api", "actions", "bot"):
         assert compose["services"][name]["build"]["dockerfile"] == f"docker/{name}.Dockerfile"
@@ -277,6 +281,10 @@ def test_the_seven_services(compose):
     assert environment(checkins)["NAVIGATOR_DATABASE_URL"] == environment(api)["NAVIGATOR_DATABASE_URL"]
     assert environment(checkins)["NAVIGATOR_SMS_STATE_URL"] == environment(api)["NAVIGATOR_SMS_STATE_URL"]
     assert "ports" not in checkins
+    filer = compose["services"]["hazard-filing"]
+    assert filer["build"] == api["build"] and filer["command"] == ["python", "-m", "api.hazard_filing"]
+    assert environment(filer)["NAVIGATOR_DATABASE_URL"] == environment(api)["NAVIGATOR_DATABASE_URL"]
+    assert "ports" not in filer
 
 
 def test_images_are_pinned(compose):
@@ -327,6 +335,7 @@ def test_health_checks_dependencies_and_restarts(compose):
     assert "127.0.0.1:5005/" in tests["bot"] and "Hello from Rasa" in tests["bot"]
     assert "/readyz" in tests["qdrant"]
     assert tests["checkins"] == "CMD python -m api.checkins --healthy"
+    assert tests["hazard-filing"] == "CMD python -m api.hazard_filing --healthy"
     assert "pg_isready" in tests["postgres"]
     assert "redis-cli ping" in tests["redis"]
 
@@ -379,7 +388,7 @@ def test_navigator_settings_are_documented(compose):
     documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
     given = {
         key
-        for name in ("api", "checkins", "actions", "bot")
+        for name in ("api", "checkins", "hazard-filing", "actions", "bot")
         for key in environment(compose["services"][name])
         if key.startswith("NAVIGATOR_") or key.startswith("TWILIO_")
     }

@@ -302,6 +302,10 @@ class Open311Settings(BaseSettings):
     )
     timeout_s: float = Field(default=8, gt=0, le=30, description="Seconds to wait for the city's answer.")
     retry_every_s: float = Field(default=60, gt=0, description="Seconds between two passes over the queue.")
+    heartbeat: str = Field(
+        default="var/hazard-filing.heartbeat",
+        description="A file the filer touches after each pass; `python -m api.hazard_filing --healthy` reads its age.",
+    )
 
     @field_validator("service_codes")
     @classmethod

@@ -53,6 +53,7 @@ def test_an_outage_and_restarts_file_each_report_exactly_once(empty_database, tm
             "NAVIGATOR_OPEN311_TIMEOUT_S": "1",
             "NAVIGATOR_OPEN311_RETRY_EVERY_S": "0.5",
             "NAVIGATOR_API_LOG_FORMAT": "text",
+            "NAVIGATOR_OPEN311_HEARTBEAT": str(tmp_path / "filing.heartbeat"),
         }
         city.down = True
         with ApiProcess(env, log=tmp_path / "api-1.log") as api:
@@ -77,6 +78,9 @@ def test_an_outage_and_restarts_file_each_report_exactly_once(empty_database, tm
             try:
                 wait_for(lambda: len(filed_numbers(api.url, made)) == len(made), 180, "every report filed")
                 time.sleep(2)  # more passes: nothing more may reach the city
+                healthy = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "api.hazard_filing", "--healthy"],
+                                         cwd=ROOT, env={**os.environ, **env}, timeout=60)  # fmt: skip
+                assert healthy.returncode == 0  # the container's health check: the loop is turning
             finally:
                 second.send_signal(signal.SIGTERM)
                 assert second.wait(timeout=30) == 0
