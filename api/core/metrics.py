@@ -24,6 +24,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from api.crud.checkins import CHECKIN_STATES, DELIVERY_ORDER, checkin_delivery_counts, checkin_state_counts
+from api.crud.hazards import HAZARD_STATES, hazard_state_counts
 from api.crud.referrals import all_status_counts
 from knowledge.catalog import load_taxonomy
 from knowledge.index import document_texts
@@ -60,7 +61,7 @@ def clear_multiprocess_dir() -> None:
             stale.unlink()
 
 
-def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
+def _families() -> tuple[GaugeMetricFamily, ...]:
     return (
         GaugeMetricFamily("navigator_referrals", "Referrals in each status now.", labels=["status"]),
         GaugeMetricFamily(
@@ -69,12 +70,16 @@ def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily
         GaugeMetricFamily(
             "navigator_checkin_deliveries", "Sent check-ins by Twilio's last delivery status.", labels=["status"]
         ),
+        GaugeMetricFamily(
+            "navigator_hazard_reports", "Hazard reports by state: queued for 311, filed, refused.", labels=["state"]
+        ),
     )
 
 
 class ReferralCollector(Collector):
     """navigator_referrals{status}: referrals per status now; navigator_checkins{state} and
-    navigator_checkin_deliveries{status}: the check-ins. A few GROUP BYs at scrape time."""
+    navigator_checkin_deliveries{status}: the check-ins; navigator_hazard_reports{state}: the 311 queue. A few GROUP
+    BYs at scrape time."""
 
     def __init__(self, sessions: Callable[[], Session | None]) -> None:
         self._sessions = sessions
@@ -91,17 +96,20 @@ class ReferralCollector(Collector):
                 counts = all_status_counts(session)
                 checkins = checkin_state_counts(session)
                 deliveries = checkin_delivery_counts(session)
+                hazards = hazard_state_counts(session)
         except Exception as exc:  # a scrape must not fail because the database is down
             log.warning("referral counts unavailable: %s", type(exc).__name__)
             return
-        referrals, states, delivered = _families()
+        referrals, states, delivered, reports = _families()
         for status in sorted(set(REFERRAL_STATUSES) | set(counts)):
             referrals.add_metric([status], counts.get(status, 0))
         for state in sorted(set(CHECKIN_STATES) | set(checkins)):
             states.add_metric([state], checkins.get(state, 0))
         for status in sorted(set(DELIVERY_ORDER) | set(deliveries)):
             delivered.add_metric([status], deliveries.get(status, 0))
-        yield from (referrals, states, delivered)
+        for state in sorted(set(HAZARD_STATES) | set(hazards)):
+            reports.add_metric([state], hazards.get(state, 0))
+        yield from (referrals, states, delivered, reports)
 
 
 class ApiMetrics:

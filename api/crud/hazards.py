@@ -11,13 +11,15 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.crud.referrals import CODE_ALPHABET, IdempotencyConflict
 from api.db.models import HazardReport
 
+# Every state a report can be in, so the metrics show 0 where there is none.
+HAZARD_STATES = ("queued", "filing", "filed", "refused")
 # Waits between attempts while the city is unreachable double from the filer's period, up to an hour.
 MAX_BACKOFF = timedelta(hours=1)
 
@@ -108,6 +110,10 @@ def release_stale_claims(session: Session, *, now: datetime, older_than: timedel
     ).rowcount
     session.commit()
     return changed
+
+
+def hazard_state_counts(session: Session) -> dict[str, int]:
+    return dict(session.execute(select(HazardReport.state, func.count()).group_by(HazardReport.state)).all())
 
 
 def reports_of_conversation(session: Session, *, conversation_id: str, limit: int = 5) -> list[HazardReport]:

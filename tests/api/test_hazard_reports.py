@@ -24,6 +24,7 @@ from api.hazard_filing import file_queued
 from api.routes import hazard_reports
 from bot.channels.privacy import seal
 from tests.api.factories import OLD_REFERRALS, old_referral
+from tests.api.test_metrics import samples, value
 from tests.open311_standin import SERVICES, Open311StandIn
 
 API_KEY = "open311-key-" + uuid.uuid4().hex
@@ -152,10 +153,21 @@ def test_a_retried_request_is_the_same_report_filed_once(client, city, configure
     assert report(client, configured, key=key, payload={**payload, "hazard_type": "graffiti"}).status_code == 409
 
 
-def test_an_outage_is_queued_and_filed_once_when_311_returns(client, city, configured, database_settings, sessions):
+def scrape(client) -> dict:
+    return samples(client.get("/metrics", headers={"Authorization": f"Bearer {SERVICE}"}).text)
+
+
+def test_an_outage_is_queued_and_filed_once_when_311_returns(client, city, configured, database_settings, sessions,
+                                                             monkeypatch):  # fmt: skip
+    monkeypatch.setenv("NAVIGATOR_METRICS_TOKEN", SERVICE)
+    security.security_settings.cache_clear()
+    before = scrape(client)
     city.down = True
     got = report(client, configured).json()
     assert (got["state"], got["service_request_id"]) == ("queued", None)
+    # The operator sees the queue grow.
+    queued = value(scrape(client), "navigator_hazard_reports", state="queued")
+    assert queued == value(before, "navigator_hazard_reports", state="queued") + 1
     # A pass while the city is still down: queued again, and the next wait is longer.
     filer(database_settings, sessions, city, now=datetime.now(UTC) + timedelta(minutes=5))
     with sessions() as session:
@@ -169,6 +181,7 @@ def test_an_outage_is_queued_and_filed_once_when_311_returns(client, city, confi
     with sessions() as session:
         row = session.scalar(select(HazardReport).where(HazardReport.code == got["code"]))
         assert row.state == "filed" and city.requests[row.service_request_id]["description"] == sent["description"]
+    assert value(scrape(client), "navigator_hazard_reports", state="queued") == queued - 1
 
 
 def test_a_filing_whose_answer_was_lost_is_found_at_the_city_not_filed_again(client, city, configured,
