@@ -17,10 +17,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.core.hazards import HAZARD_TYPES
 from api.core.suppression import ALL, SMALL, Axis, Cube, protected_cube
 from api.crud.referrals import TRANSITIONS
 from api.crud.search_outcomes import UNCLASSIFIED
-from api.db.models import Referral, ReferralEvent, SearchOutcome
+from api.db.models import HazardReport, Referral, ReferralEvent, SearchOutcome
 from knowledge.geo import area_by_name, community_areas
 
 WEEKS = 12
@@ -121,6 +122,14 @@ def search_outcome_counts(session: Session, *, since: date) -> list[tuple[date, 
     return [(day, need, area, bool(good), count) for day, need, area, good, count in session.execute(query)]
 
 
+def hazard_report_facts(session: Session, *, since: datetime) -> list[tuple[datetime, str, str | None]]:
+    """(created, hazard type, community area) of the hazard reports made since then: never the address or a point."""
+    query = select(HazardReport.created_at, HazardReport.hazard_type, HazardReport.community_area).where(
+        HazardReport.created_at >= since
+    )
+    return [(utc(created), kind, area) for created, kind, area in session.execute(query)]
+
+
 # --- the figures ------------------------------------------------------------------------------------------------
 
 
@@ -151,6 +160,7 @@ class Insights:
     referrals: Cube  # need x area x week x status x outcome
     contacts: Cube  # need x week: referrals first contacted
     searches: Cube  # need x area x week x good
+    hazards: Cube  # hazard type x area x week
     hours: dict[tuple[str, str], list[float]] = field(default_factory=dict)
 
     @property
@@ -226,4 +236,13 @@ def build_insights(session: Session, *, today: date, categories: Iterable[str], 
             need = need if need in search_needs else UNCLASSIFIED
             searches.add(need, area_of(area), keys[monday], "yes" if good else "no", weight=count)
     searches.protect()
-    return Insights(period, need_axis.categories, search_needs, areas, referrals, contacts, searches, dict(hours))
+
+    hazard_records = [
+        (kind, area_of(area), keys[week_of(created.date()).monday])
+        for created, kind, area in hazard_report_facts(session, since=since)
+        if week_of(created.date()).monday in keys and kind in HAZARD_TYPES
+    ]
+    hazards = protected_cube([Axis("hazard", HAZARD_TYPES), Axis("area", areas), week_axis], hazard_records)
+    return Insights(
+        period, need_axis.categories, search_needs, areas, referrals, contacts, searches, hazards, dict(hours)
+    )

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from api.core.auth import require_role
 from api.core.choropleth import HEIGHT, WIDTH, area_shapes
+from api.core.hazards import FOR_311, HAZARD_TYPES
 from api.core.suppression import ALL, HIDDEN, SMALL
 from api.crud.insights import NO_OUTCOME, NOT_KNOWN, OTHER, OUTCOME_ORDER, STATUS_ORDER, WEEKS, Insights, Week
 from api.crud.insights import build_insights as build
@@ -40,7 +41,7 @@ from knowledge.catalog import Taxonomy
 
 router = APIRouter(prefix="/staff", route_class=ConsoleRoute, include_in_schema=False)
 
-TABLES = {"needs", "searches", "outcomes", "contact"}
+TABLES = {"needs", "searches", "outcomes", "contact", "hazards"}
 # Map shades: the lower bound of each band of shown counts; "<5" and "hidden" are band 0 (hatched).
 BANDS = (SMALL, 10, 25, 50, 100)
 NEEDS_OTHER = "Other or not given"
@@ -171,6 +172,23 @@ def search_rows(data: Insights, filters: Filters, labels: dict[str, str]) -> lis
     return [*(row(a, need, a) for a in data.areas), row("All areas", need, ALL)]
 
 
+def hazard_rows(data: Insights, week: str) -> list[dict[str, Any]]:
+    """Hazard reports for the shown week(s): a row per community area (then "Not known", then all areas), a column per
+    hazard type and the total. Every need: hazards are not a need, so the need filter does not apply."""
+    cube = data.hazards
+    return [
+        {
+            "label": "All areas" if area == ALL else area,
+            "area": area,
+            "cells": [cube.shown(hazard=kind, area=area, week=week) for kind in (*HAZARD_TYPES, ALL)],
+        }
+        for area in (*data.areas, ALL)
+    ]
+
+
+HAZARD_COLUMNS = {kind: FOR_311[kind] for kind in HAZARD_TYPES}
+
+
 def outcome_rows(data: Insights, filters: Filters, by: str, keys: tuple[str, ...]) -> list[dict[str, Any]]:
     """Per week (then the whole period): referrals created that week by their status or outcome now, and all."""
     cube = data.referrals
@@ -233,6 +251,8 @@ def insights(
         outcome_columns=OUTCOME_COLUMNS,
         outcome_rows=outcome_rows(data, filters, "outcome", tuple(OUTCOME_COLUMNS)),
         contact=contact_rows(data, filters, labels),
+        hazard_columns=HAZARD_COLUMNS,
+        hazards=hazard_rows(data, filters.week_key),
         small=SMALL,
         hidden=HIDDEN,
         week_count=WEEKS,
@@ -274,6 +294,12 @@ def csv_rows(table: str, data: Insights, filters: Filters, labels: dict[str, str
             ]
             rows.append([filters.need_key, key, "total", ALL, cube.shown(**common, status=ALL, outcome=ALL)])
         return rows
+    if table == "hazards":
+        rows = [["community_area", "week", *HAZARD_TYPES, "all_hazards"]]
+        for key in weeks:
+            for r in hazard_rows(data, key):
+                rows.append([r["label"], key, *r["cells"]])
+        return rows
     rows = [["need", "week", "contacted_referrals", "median_hours", "p90_hours"]]
     for r in contact_rows(data, filters, labels):
         t = r["times"]
@@ -298,7 +324,7 @@ def insights_csv(
     csv.writer(out).writerows(csv_rows(table, data, filters, labels))
     # The days and the need the file covers: outcomes are every week's; time to first contact is every need's.
     start, end = (data.start, data.end) if table == "outcomes" else span(data, filters)
-    need = "" if table == "contact" else filters.need
+    need = "" if table in ("contact", "hazards") else filters.need
     name = "-".join(p for p in ("navigator-insights", table, need, f"{start}-to-{end}") if p)
     return Response(
         out.getvalue(),

@@ -5,7 +5,9 @@ an outage queued and filed once when the city returns, a lost answer not filed t
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +26,7 @@ from api.hazard_filing import file_queued
 from api.routes import hazard_reports
 from bot.channels.privacy import seal
 from tests.api.factories import OLD_REFERRALS, old_referral
+from tests.api.test_console import body_rows, signed_in
 from tests.api.test_metrics import samples, value
 from tests.open311_standin import SERVICES, Open311StandIn
 
@@ -255,3 +258,30 @@ def test_the_migration_adds_hazard_reports_and_removes_them(empty_database):
     with engine.connect() as connection:
         assert connection.execute(select(OLD_REFERRALS.c.code)).scalar_one() == "CSCC-AAAAAA"
     engine.dispose()
+
+
+# --- hotspots for supervisors ---------------------------------------------------------------------------------------
+
+
+def test_supervisors_see_hazard_hotspots_by_area_with_small_counts_hidden(client, people, sessions):
+    users, _ = people
+    with sessions() as session:
+        for kind, count in (("alley_light", 7), ("graffiti", 2)):
+            for _ in range(count):
+                create_report(session, idempotency_key=uuid.uuid4().hex, body_json=uuid.uuid4().hex, channel="sms",
+                              language="en", conversation_id="sms-hotspot", hazard_type=kind,
+                              location_text="13200 S Baltimore Ave", community_area="HEGEWISCH")  # fmt: skip
+    supervisor = signed_in(client, users["supervisor"])
+    page = supervisor.get("/staff/insights").text
+    section = page.split('id="hazards-heading"')[1].split("</section>")[0]
+    header = re.findall(r'<th scope="col"[^>]*>(.*?)</th>', section)
+    [row] = [r for r in body_rows(section) if r[0] == "Hegewisch"]
+    cells = dict(zip(header[1:], map(html.unescape, row[1:]), strict=True))
+    assert cells["Alley light out"] == "7" and cells["Graffiti to remove"] == "<5"  # 2 is a small count
+    assert cells["Street light out"] == "<5"  # and so is 0: a hidden count says nothing about which
+    assert len(body_rows(section)) == 78  # the 77 areas and "Not known"
+    assert "Baltimore" not in page and "sms-hotspot" not in page  # counts only: the addresses stay with 311
+    csv_text = supervisor.get("/staff/insights.csv", params={"table": "hazards"}).text
+    assert csv_text.splitlines()[0].startswith("community_area,week,street_light,alley_light")
+    assert any(line.startswith("Hegewisch,all,<5,7,<5") for line in csv_text.splitlines())
+    assert signed_in(client, users["outreach"]).get("/staff/insights").status_code == 403
