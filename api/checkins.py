@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from nacl.exceptions import CryptoError
-from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,7 +36,7 @@ from api.core.checkin_texts import question
 from api.core.contact_box import decrypt
 from api.core.heartbeat import beat, fresh
 from api.core.logging import configure_logging
-from api.core.settings import ApiSettings, CheckinSettings, DatabaseSettings
+from api.core.settings import ApiSettings, CheckinSettings, DatabaseSettings, SettingsProblem, load_settings
 from api.crud.checkins import claim, claimed_rounds, eligible, finish, mark_interrupted, number_stopped
 from api.db.models import Referral
 from api.db.session import make_engine, make_sessionmaker
@@ -206,10 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     api = ApiSettings()
     configure_logging(api.log_format, api.log_level)
     try:
-        settings, database = CheckinSettings(), DatabaseSettings()
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        print(f"error: {problems}", file=sys.stderr)
+        settings, database = load_settings(CheckinSettings, DatabaseSettings)
+    except SettingsProblem as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.healthy:
         return 0 if healthy(settings) else 1

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from nacl.exceptions import CryptoError
-from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +30,7 @@ from api.core.hazards import description_for_311
 from api.core.heartbeat import beat, fresh
 from api.core.logging import configure_logging
 from api.core.open311 import Open311, Open311Refused, Open311Unavailable
-from api.core.settings import ApiSettings, DatabaseSettings, Open311Settings
+from api.core.settings import ApiSettings, DatabaseSettings, Open311Settings, SettingsProblem, load_settings
 from api.crud.hazards import claim, due, filed, refused, release_stale_claims, requeue
 from api.db.models import HazardReport
 from api.db.session import make_engine, make_sessionmaker
@@ -127,10 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     api = ApiSettings()
     configure_logging(api.log_format, api.log_level)
     try:
-        settings, database = Open311Settings(), DatabaseSettings()
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        print(f"error: {problems}", file=sys.stderr)
+        settings, database = load_settings(Open311Settings, DatabaseSettings)
+    except SettingsProblem as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.healthy:
         return 0 if fresh(settings.heartbeat, max_age_s=2 * settings.retry_every_s + 60) else 1

@@ -17,11 +17,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from pydantic import ValidationError
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from api.core.settings import DatabaseSettings, RetentionSettings
+from api.core.settings import DatabaseSettings, RetentionSettings, SettingsProblem, load_settings
 from api.crud.retention import delete_old_message_sids, delete_stale_conversations, erase_closed_referrals
 from api.db.session import make_engine, make_sessionmaker
 
@@ -139,11 +138,6 @@ def _positive(value: str) -> int:
     return days
 
 
-def _settings_error(exc: ValidationError) -> str:
-    problems = [f"NAVIGATOR_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()]
-    return "; ".join(problems)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m api.retention",
@@ -161,10 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        settings = RetentionSettings()
-        database = DatabaseSettings()
-    except ValidationError as exc:
-        print(f"error: {_settings_error(exc)}", file=sys.stderr)
+        settings, database = load_settings(RetentionSettings, DatabaseSettings)
+    except SettingsProblem as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     days = args.days or settings.retention_days
     try:

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -59,6 +59,16 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes], deadline_s: float, lo
         time.sleep(0.3)
     tail = log.read_text()[-4000:] if log and log.exists() else ""
     raise StackFailed(f"{url} did not come up:\n{tail}")
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float, what: str, every_s: float = 0.1) -> None:
+    """Poll condition until it holds; fail the test naming what never happened."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(every_s)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def api_env(tmp_path: Path, database: str, service_token: str) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import limits
-from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -316,3 +316,20 @@ class Open311Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown hazard types {unknown}; known: {', '.join(HAZARD_TYPES)}")
         return codes
+
+
+class SettingsProblem(ValueError):
+    """A setting that cannot be used, named by its environment variable: for a command's one-line error."""
+
+
+def load_settings(*kinds: type[BaseSettings]) -> tuple[BaseSettings, ...]:
+    """Each settings class read from the environment, or SettingsProblem naming the variables that are wrong."""
+    loaded = []
+    for kind in kinds:
+        try:
+            loaded.append(kind())
+        except ValidationError as exc:
+            prefix = kind.model_config.get("env_prefix", "")
+            problems = [f"{prefix}{'_'.join(map(str, e['loc']))}".upper() + f": {e['msg']}" for e in exc.errors()]
+            raise SettingsProblem("; ".join(problems)) from exc
+    return tuple(loaded)

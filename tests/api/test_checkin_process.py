@@ -25,6 +25,7 @@ from api.db.migrate import upgrade
 from api.db.models import Referral
 from api.db.session import make_engine, make_sessionmaker
 from tests.api.factories import referral_request
+from tests.stack import wait_for
 from tests.twilio_standin import ACCOUNT_SID, TwilioStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,15 +85,6 @@ def states(url: str, ids: list[int]) -> dict[int, list[str]]:
         found = {rid: [row.state for row in checkins_of(session, referral_id=rid)] for rid in ids}
     engine.dispose()
     return found
-
-
-def wait_for(condition, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_killed_mid_batch_and_restarted_no_resident_gets_two(empty_database, tmp_path):
@@ -181,4 +173,4 @@ def test_without_twilio_settings_it_says_what_is_missing(tmp_path):
         text=True,
         timeout=120,
     )
-    assert bad.returncode == 2 and "checkin_send_hours" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "NAVIGATOR_CHECKIN_SEND_HOURS" in bad.stderr and "Traceback" not in bad.stderr

@@ -19,7 +19,7 @@ import httpx
 from tests.api.test_hazard_reports import API_KEY, CODES
 from tests.conftest import postgres_schema
 from tests.open311_standin import Open311StandIn
-from tests.stack import ROOT, ApiProcess, api_env
+from tests.stack import ROOT, ApiProcess, api_env, wait_for
 
 SERVICE = "service-token-" + uuid.uuid4().hex
 
@@ -33,15 +33,6 @@ def post_report(api_url: str, n: int) -> dict:
     answer = httpx.post(f"{api_url}/api/v1/hazard-reports", json=body, timeout=30, headers=headers)
     assert answer.status_code == 201, answer.text
     return {**answer.json(), "conversation_id": conversation}
-
-
-def wait_for(condition, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_an_outage_and_restarts_file_each_report_exactly_once(tmp_path):
