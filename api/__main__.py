@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 import uvicorn
 
 from api.core.logging import configure_logging, logging_config
 from api.core.metrics import clear_multiprocess_dir
-from api.core.settings import ApiSettings, AuthSettings, DatabaseSettings
+from api.core.settings import (
+    ApiSettings,
+    AuthSettings,
+    CatalogSettings,
+    ChatSettings,
+    CheckinSettings,
+    DatabaseSettings,
+    Open311Settings,
+    SecuritySettings,
+    SettingsProblem,
+    load_settings,
+)
 from api.crud.staff import StaffError, ensure_first_admin
 from api.db.migrate import upgrade
 from api.db.session import make_engine, make_sessionmaker
@@ -33,6 +45,13 @@ def first_admin(database: DatabaseSettings, auth: AuthSettings) -> None:
 
 
 def main() -> None:
+    try:
+        # Every setting the api reads, read once here: a wrong one stops the start with one line naming it.
+        load_settings(ApiSettings, DatabaseSettings, AuthSettings, ChatSettings, SecuritySettings, CatalogSettings,
+                      CheckinSettings, Open311Settings)  # fmt: skip
+    except SettingsProblem as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
     settings = ApiSettings()
     # JSON lines (NAVIGATOR_API_LOG_FORMAT=json, the default) or text, for this process and every uvicorn worker.
     configure_logging(settings.log_format, settings.log_level)

@@ -81,6 +81,9 @@ def create_app(
         app.state.db_engine = make_engine(app.state.database.database_url)
         app.state.db_sessions = make_sessionmaker(app.state.db_engine)
         app.state.auth = auth_settings or AuthSettings()
+        # Read now, so a wrong value stops the start with its name instead of failing a resident's answer later.
+        checkins.checkin_settings()
+        hazard_reports.open311_settings()
         # Sign-in attempts per account, in memory (per process): enough to make guessing slow.
         app.state.login_limiter = MovingWindowRateLimiter(MemoryStorage())
         try:

@@ -8,6 +8,8 @@ is tested in test_checkin_process.py.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -34,6 +36,7 @@ from knowledge.sms import segments
 from tests.api.factories import OLD_REFERRALS, old_referral, referral_request
 from tests.api.test_console import body_rows, signed_in
 from tests.api.test_metrics import samples, value
+from tests.stack import ROOT
 from tests.twilio_standin import ACCOUNT_SID, TwilioStandIn
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -610,3 +613,11 @@ def test_the_migration_adds_check_ins_to_an_existing_database(empty_database):
     with engine.connect() as connection:
         assert connection.execute(sa.select(OLD_REFERRALS.c.code)).scalar_one() == "CSCC-AAAAAA"
     engine.dispose()
+
+
+def test_the_api_refuses_to_start_with_a_bad_check_in_setting_naming_it(tmp_path):
+    env = {**os.environ, "NAVIGATOR_CHECKIN_SEND_HOURS": "21-9", "NAVIGATOR_API_PORT": "1"}
+    started = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "api"], cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=120)  # fmt: skip
+    assert started.returncode == 2
+    assert started.stderr.startswith("error: NAVIGATOR_CHECKIN_SEND_HOURS: ") and "Traceback" not in started.stderr
