@@ -26,6 +26,7 @@ from api.routes import (
     auth,
     chat,
     checkins,
+    events,
     hazard_reports,
     health,
     metrics,
@@ -38,6 +39,7 @@ from api.routes import (
 )
 from api.routes.console import router as console_router
 from api.routes.console_catalog import router as console_catalog_router
+from api.routes.console_events import router as console_events_router
 from api.routes.console_insights import router as console_insights_router
 from knowledge.catalog import load_programs
 from knowledge.embedding import load_configured_model
@@ -114,6 +116,7 @@ def create_app(
         resident_referrals.router,
         checkins.router,
         hazard_reports.router,
+        events.router,
         reports.router,
         auth.router,
     ):
@@ -121,5 +124,6 @@ def create_app(
     app.include_router(web.router)
     app.include_router(console_router)
     app.include_router(console_catalog_router)
+    app.include_router(console_events_router)
     app.include_router(console_insights_router)
     return app

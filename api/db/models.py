@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -226,3 +227,53 @@ class HazardReport(Base):
     city_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     city_status_notes: Mapped[str | None] = mapped_column(String(500), nullable=True)
     city_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CommunityEvent(Base):
+    """An event or safe-space hours that staff added in the console or that came from a partner's iCalendar feed
+    (api/events.py): one row per occurrence, so a recurring feed entry is a row per date within the import horizon.
+    Stored as "community_events": the bot's tracker store keeps its own "events" table, and a tracker URL pointed at
+    this database by mistake must not find one here."""
+
+    __tablename__ = "community_events"
+    __table_args__ = (
+        # What makes re-importing a feed update its rows instead of adding them again: a feed's UID names an event,
+        # and recurrence_id one of its occurrences ("" for a single event). Console events have no UID (NULL), and
+        # NULLs never collide.
+        UniqueConstraint("source", "ical_uid", "recurrence_id", name="uq_community_events_source_uid_occurrence"),
+        CheckConstraint("kind IN ('event', 'safe_space')", name="ck_community_events_kind"),
+        CheckConstraint("ends_at > starts_at", name="ck_community_events_ends_after_start"),
+        CheckConstraint("community_area BETWEEN 1 AND 77", name="ck_community_events_community_area"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title_en: Mapped[str] = mapped_column(String(200))
+    title_es: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    description_en: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    description_es: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16), default="event")  # event | safe_space
+    # UTC; an all-day event runs from Chicago's midnight to the next one.
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The community area's number (1-77, knowledge/geo.py): names have spellings and aliases, numbers do not.
+    community_area: Mapped[int] = mapped_column(Integer, index=True)
+    address: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # The site's point when known; otherwise distances are measured from the community area's centroid.
+    latitude: Mapped[float | None] = mapped_column(nullable=True)
+    longitude: Mapped[float | None] = mapped_column(nullable=True)
+    audiences: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # "console", or the feed's URL (or file URI) it was imported from.
+    source: Mapped[str] = mapped_column(String(500), default="console", index=True)
+    ical_uid: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    recurrence_id: Mapped[str] = mapped_column(String(32), default="")
+    # A staff account; NULL for imports (the source says where they came from).
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", name="fk_community_events_created_by"), nullable=True
+    )
+    updated_by: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", name="fk_community_events_updated_by"), nullable=True
+    )
+    created_at: Mapped[datetime] = timestamp()
+    updated_at: Mapped[datetime] = timestamp()

@@ -164,10 +164,16 @@ def templates() -> Environment:
 
 def nav(user: StaffUser) -> list[tuple[str, str]]:
     pages = {
-        "outreach": [("/staff", "Queue"), ("/staff/catalog", "Catalog"), ("/staff/reports", "Reports")],
+        "outreach": [
+            ("/staff", "Queue"),
+            ("/staff/catalog", "Catalog"),
+            ("/staff/events", "Events"),
+            ("/staff/reports", "Reports"),
+        ],
         "supervisor": [
             ("/staff", "Queue"),
             ("/staff/catalog", "Catalog"),
+            ("/staff/events", "Events"),
             ("/staff/reports", "Reports"),
             ("/staff/insights", "Insights"),
             ("/staff/audit", "Audit log"),
