@@ -38,8 +38,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 SERVICE_ONLY = (("POST", "/api/v1/referrals"), ("GET", "/api/v1/conversations/"), ("POST", "/api/v1/conversations/"),
                 ("POST", "/api/v1/checkins/answers"), ("POST", "/api/v1/hazard-reports"))  # fmt: skip
 # Twilio's delivery reports carry its signature, not a token.
-PUBLIC = ("/healthz", "/livez", "/readyz", "/api/v1/programs", "/api/v1/chat", "/api/v1/auth/token",
-          "/api/v1/checkins/status")  # fmt: skip
+PUBLIC = ("/healthz", "/livez", "/readyz", "/api/v1/programs", "/api/v1/places", "/api/v1/events", "/api/v1/chat",
+          "/api/v1/auth/token", "/api/v1/checkins/status")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
