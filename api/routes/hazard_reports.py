@@ -35,6 +35,10 @@ log = logging.getLogger("navigator.hazards")
 router = APIRouter(tags=["hazard reports"], dependencies=[Depends(service_only)], responses=CALLER_ERRORS)
 # The city's status is asked again when the one held is older than this.
 STATUS_MAX_AGE = timedelta(minutes=5)
+# The action server waits 4 s for this api (NAVIGATOR_API_TIMEOUT_S): the at-once attempt must answer within that,
+# and a slower city is left to the filer, which waits NAVIGATOR_OPEN311_TIMEOUT_S and finds a filing whose answer
+# came late before filing again.
+AT_ONCE_TIMEOUT_S = 2.5
 
 
 @lru_cache(maxsize=1)
@@ -48,7 +52,7 @@ def city(settings: Annotated[Open311Settings, Depends(open311_settings)]) -> Ite
         yield None
         return
     client = Open311(settings.url, settings.api_key.get_secret_value(), jurisdiction_id=settings.jurisdiction_id,
-                     timeout_s=settings.timeout_s)  # fmt: skip
+                     timeout_s=min(settings.timeout_s, AT_ONCE_TIMEOUT_S))  # fmt: skip
     try:
         yield client
     finally:
