@@ -26,6 +26,10 @@ class ReferralRejected(ValueError):
     """The api refused a referral for good (4xx): retrying the same request can never succeed."""
 
 
+class HazardRejected(ValueError):
+    """The api refused a hazard report for good (4xx): retrying the same request can never succeed."""
+
+
 @dataclass(frozen=True)
 class ReferralReceipt:
     code: str
@@ -35,6 +39,25 @@ class ReferralReceipt:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ReferralReceipt:
         return cls(code=data["code"], status=data["status"], outcome=data.get("outcome"))
+
+
+@dataclass(frozen=True)
+class HazardReceipt:
+    code: str
+    hazard_type: str
+    state: str  # filed, queued (311 not answering yet), filing (being sent) or refused (by 311)
+    service_request_id: str | None  # the city's 311 number, once filed
+    city_status: str | None  # open or closed, as the city last said
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> HazardReceipt:
+        return cls(
+            code=data["code"],
+            hazard_type=data["hazard_type"],
+            state=data["state"],
+            service_request_id=data.get("service_request_id"),
+            city_status=data.get("city_status"),
+        )
 
 
 @dataclass(frozen=True)
@@ -164,6 +187,25 @@ class NavigatorApi:
         if response.status_code != 200:
             raise ApiUnavailable(f"status {response.status_code}")
         return [ReferralReceipt.from_json(r) for r in response.json()]
+
+    def create_hazard_report(self, body: dict[str, Any], *, idempotency_key: str) -> HazardReceipt:
+        """Report a hazard to 311 through the api; the same key may be sent any number of times and makes one report."""
+        response = self._call(
+            "/api/v1/hazard-reports", method="POST", json=body, headers={"Idempotency-Key": idempotency_key}
+        )
+        if response.status_code in (200, 201):
+            return HazardReceipt.from_json(response.json())
+        if response.status_code in (401, 403, 429, 503):
+            # A token being rotated or the api overloaded: not the report's fault, and not sent.
+            raise ApiUnavailable(f"status {response.status_code}")
+        raise HazardRejected(f"status {response.status_code}")
+
+    def hazard_reports_of(self, conversation_id: str) -> list[HazardReceipt]:
+        """The conversation's latest reports, newest first, with the city's status as the api last read it."""
+        response = self._call(f"/api/v1/conversations/{conversation_id}/hazard-reports")
+        if response.status_code != 200:
+            raise ApiUnavailable(f"status {response.status_code}")
+        return [HazardReceipt.from_json(r) for r in response.json()]
 
     def close(self) -> None:
         self._client.close()
