@@ -10,6 +10,10 @@ A bare 1, 2 or 3 may answer the api's follow-up check-in SMS rather than pick an
 NAVIGATOR_SERVICE_TOKEN is set, the channel asks the api (bot/channels/checkin_answers.py) with the time of the
 resident's previous message; if a check-in sent after it was waiting, the api's reply is the answer and the message
 never reaches the conversation. Otherwise, or when the api cannot say, the digit goes to the conversation.
+
+A picture texted to Navigator (an MMS: NumMedia, MediaUrl0, MediaContentType0 image/*) reaches the conversation as the
+message's `media_url` metadata, beside the sealed number, so a hazard report can send it to 311; a picture with no
+words is a message too.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.shared.core.events import UserUttered
@@ -80,6 +85,30 @@ def keyword(body: str) -> str | None:
     """STOP, stop, ' Stop. ' -> 'STOP'; anything of more than one word is a message, not a keyword."""
     word = body.strip().strip(".!¡").strip()
     return word.upper() if word and word.isalpha() else None
+
+
+def twilio_form(request: Request) -> dict[str, str]:
+    """The webhook's fields as Twilio signed them, blank ones included: an MMS with a photo and no text has Body=""
+    (and FromCity= and the like are often blank), and Sanic's request.form leaves blank fields out, which would
+    break the signature."""
+    if (request.content_type or "").split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+        fields = parse_qs((request.body or b"").decode("utf-8", "replace"), keep_blank_values=True)
+    else:
+        fields = dict(request.form.items())
+    return {key: values[0] for key, values in fields.items()}
+
+
+def photo_url(form: dict[str, str]) -> str | None:
+    """The first attachment of an MMS when it is a picture (a resident's photo of a hazard, for 311); audio, video and
+    contact cards are not passed on, nor anything that is not https (311 takes nothing else)."""
+    try:
+        count = int(form.get("NumMedia") or 0)
+    except ValueError:
+        return None
+    url = form.get("MediaUrl0") or ""
+    if count < 1 or not (form.get("MediaContentType0") or "").lower().startswith("image/"):
+        return None
+    return url if url.startswith("https://") else None
 
 
 def twiml(messages: list[str]) -> HTTPResponse:
@@ -185,7 +214,7 @@ class TwilioSmsInput(InputChannel):
                 url += f"?{request.query_string}"
             return await self.process(
                 url=url,
-                form={key: values[0] for key, values in request.form.items()},
+                form=twilio_form(request),
                 signature=request.headers.get("X-Twilio-Signature", ""),
                 agent=request.app.ctx.agent,
                 on_new_message=on_new_message,
@@ -225,7 +254,7 @@ class TwilioSmsInput(InputChannel):
             self.metrics.count("duplicate")
             return twiml([])
         try:
-            return await self._handle(agent, on_new_message, phone, form.get("To") or "", body)
+            return await self._handle(agent, on_new_message, phone, form.get("To") or "", body, photo_url(form))
         except Exception as exc:
             # Twilio's retry of this MessageSid may then succeed; the resident gets the crisis numbers now.
             await asyncio.to_thread(self.state.release, message_sid)
@@ -235,7 +264,13 @@ class TwilioSmsInput(InputChannel):
             return twiml([TEXTS["failed"][detect_language(body)]])
 
     async def _handle(
-        self, agent: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]], phone: str, ours: str, body: str
+        self,
+        agent: Any,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        phone: str,
+        ours: str,
+        body: str,
+        photo: str | None = None,
     ) -> HTTPResponse:
         sender = sender_id(phone, self.settings.sender_id_key.get_secret_value())
         word = keyword(body)
@@ -283,6 +318,9 @@ class TwilioSmsInput(InputChannel):
         metadata: dict[str, Any] = {}
         if self.settings.contact_public_key:
             metadata["sealed_contact"] = seal(phone, self.settings.contact_public_key)
+        if photo:
+            # A photo may come alone (no Body): it still reaches the conversation, which adds it to a hazard report.
+            metadata["media_url"] = photo
         output = CollectingOutputChannel()
         message = UserMessage(body, output, sender, input_channel=self.name(), metadata=metadata or None)
         work = asyncio.ensure_future(self._converse(on_new_message, message, output))

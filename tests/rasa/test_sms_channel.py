@@ -127,6 +127,45 @@ def test_the_bot_receives_a_hashed_sender_and_a_sealed_number(tmp_path):
     assert "5550100" not in repr(message.metadata)
 
 
+PHOTO = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
+
+
+def test_a_texted_photo_reaches_the_bot_as_media_url_even_without_words(tmp_path):
+    sms = channel(tmp_path)
+    received = []
+
+    async def bot(message):
+        received.append(message)
+        await message.output_channel.send_response(message.sender_id, {"text": "Got it"})
+
+    mms = {**FORM, "NumMedia": "1", "MediaUrl0": PHOTO, "MediaContentType0": "image/jpeg"}
+    assert call(sms, bot, form={**mms, "MessageSid": "MM1", "Body": "63rd and Halsted"}) == (200, ["Got it"])
+    assert call(sms, bot, form={**mms, "MessageSid": "MM2", "Body": ""}) == (200, ["Got it"])  # a photo alone
+    voice = {**mms, "MessageSid": "MM3", "MediaContentType0": "audio/amr"}  # not a picture: not passed on
+    plain_http = {**mms, "MessageSid": "MM4", "MediaUrl0": "http://example.org/x.jpg"}
+    call(sms, bot, form=voice)
+    call(sms, bot, form=plain_http)
+    call(sms, bot, form={**FORM, "MessageSid": "SM9", "NumMedia": "0"})
+    assert [(m.text, (m.metadata or {}).get("media_url")) for m in received] == [
+        ("63rd and Halsted", PHOTO), ("", PHOTO), (FORM["Body"], None), (FORM["Body"], None), (FORM["Body"], None)
+    ]  # fmt: skip
+
+
+def test_blank_fields_are_kept_as_twilio_signed_them(tmp_path):
+    from types import SimpleNamespace
+    from urllib.parse import urlencode
+
+    from bot.channels.twilio_sms import twilio_form
+
+    # A photo without text, as Twilio posts it: Body and FromCity are blank, and its signature covers them.
+    mms = {**FORM, "Body": "", "FromCity": "", "NumMedia": "1", "MediaUrl0": PHOTO, "MediaContentType0": "image/png"}
+    request = SimpleNamespace(
+        content_type="application/x-www-form-urlencoded; charset=utf-8", body=urlencode(mms).encode(), form={}
+    )
+    assert twilio_form(request) == mms
+    assert channel(tmp_path)._signed(URL, twilio_form(request), signed(mms))
+
+
 def test_a_forged_or_unconfigured_request_reaches_no_bot(tmp_path):
     async def bot(message):
         raise AssertionError("must not be called")
