@@ -28,6 +28,7 @@ from api.core.settings import AuthSettings, DatabaseSettings
 from knowledge.embedding import load_model
 from knowledge.search import Searcher
 from knowledge.settings import SearchSettings
+from tests.open311_standin import SERVICES, Open311StandIn
 from tests.stack import NeutralSite, Replicas, Running, Stack, StackFailed, extra_bot, scaled_env
 from tests.twilio_standin import ACCOUNT_SID, TwilioStandIn
 
@@ -154,14 +155,35 @@ def client(search_settings: SearchSettings, model, migrated_database: DatabaseSe
     security.security_settings.cache_clear()
 
 
+# The key the running stack's api files hazard reports with, and the stand-in's code for each hazard type.
+OPEN311_API_KEY = "open311-key-" + uuid.uuid4().hex
+OPEN311_CODES = {"street_light": SERVICES[0]["service_code"], "alley_light": SERVICES[1]["service_code"],
+                 "graffiti": SERVICES[2]["service_code"], "vacant_lot": SERVICES[3]["service_code"],
+                 "abandoned_building": SERVICES[4]["service_code"],
+                 "other_safety": SERVICES[5]["service_code"]}  # fmt: skip
+
+
 @pytest.fixture(scope="session")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    """api, actions and bot as `make run` starts them, with the SMS channel configured for tests/sms_client.py and
-    Quick exit pointing at a local neutral page; started once, for every test that needs the whole stack."""
+def open311() -> Iterator[Open311StandIn]:
+    """The city's 311 (Open311 GeoReport v2), stood in locally: where the running stack files hazard reports."""
+    with Open311StandIn(OPEN311_API_KEY) as city:
+        yield city
+
+
+@pytest.fixture(scope="session")
+def running(tmp_path_factory: pytest.TempPathFactory, open311: Open311StandIn) -> Iterator[Running]:
+    """api, actions and bot as `make run` starts them, with the SMS channel configured for tests/sms_client.py,
+    Quick exit pointing at a local neutral page and hazard reports filed with the Open311 stand-in; started once, for
+    every test that needs the whole stack."""
     from tests.sms_client import SMS_ENV
 
+    city = {
+        "NAVIGATOR_OPEN311_URL": open311.url,
+        "NAVIGATOR_OPEN311_API_KEY": OPEN311_API_KEY,
+        "NAVIGATOR_OPEN311_SERVICE_CODES": json.dumps(OPEN311_CODES),
+    }
     with NeutralSite() as neutral:
-        overrides = {**SMS_ENV, "NAVIGATOR_QUICK_EXIT_URL": f"{neutral.url}/weather.html"}
+        overrides = {**SMS_ENV, **city, "NAVIGATOR_QUICK_EXIT_URL": f"{neutral.url}/weather.html"}
         try:
             stack = Stack(tmp_path_factory.mktemp("navigator"), overrides=overrides).__enter__()
         except StackFailed as exc:
