@@ -26,13 +26,13 @@ from actions.api_client import ApiUnavailable, HazardReceipt, HazardRejected, Na
 from actions.formatting import localized
 from actions.referral import on_sms, plain, sealed_sender
 from actions.search import api, language
+from knowledge.hazards import HAZARD_TYPES, LABELS
 from knowledge.language import STOP_EN, STOP_ES
 from knowledge.sms import to_gsm7
 
 log = logging.getLogger(__name__)
 
 FORM_SLOTS = ("hazard_type", "hazard_location", "hazard_contact", "hazard_confirm", "hazard_media", "hazard_key")
-HAZARD_TYPES = ("street_light", "alley_light", "graffiti", "vacant_lot", "abandoned_building", "other_safety")
 ABORT = {"cancel", "cancelar", "quit", "exit", "salir", "never mind", "nevermind", "olvidalo", "stop report"}
 YES = {"yes", "si", "y", "ok", "okay", "sure", "send", "enviar", "claro", "yeah", "dale"}
 NO = {"no", "nope", "nah"}
@@ -145,15 +145,6 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "311 did not accept it ({code}); please call 311",
         "es": "el 311 no lo acepto ({code}); llame al 311",
     },
-}
-# What residents read; the same words the api's LABELS use (actions speak to the api over HTTP only).
-LABELS = {
-    "street_light": {"en": "street light out", "es": "luz de calle apagada"},
-    "alley_light": {"en": "alley light out", "es": "luz de callejon apagada"},
-    "graffiti": {"en": "graffiti", "es": "grafiti"},
-    "vacant_lot": {"en": "vacant lot", "es": "lote baldio"},
-    "abandoned_building": {"en": "abandoned building", "es": "edificio abandonado"},
-    "other_safety": {"en": "safety concern", "es": "problema de seguridad"},
 }
 CITY_STATUS = {
     "open": {"en": "open", "es": "abierto"},

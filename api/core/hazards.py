@@ -1,4 +1,4 @@
-"""The hazards residents can report, as Navigator names them, with what 311 is told and what residents read.
+"""What 311 is told of each hazard residents can report (knowledge/hazards.py names them and says what residents read).
 
 Which of the city's Open311 service codes each one files under is configuration (NAVIGATOR_OPEN311_SERVICE_CODES):
 `python -m api.hazard_filing services` lists the city's.
@@ -6,7 +6,9 @@ Which of the city's Open311 service codes each one files under is configuration 
 
 from __future__ import annotations
 
-HAZARD_TYPES = ("street_light", "alley_light", "graffiti", "vacant_lot", "abandoned_building", "other_safety")
+from knowledge.hazards import HAZARD_TYPES
+
+__all__ = ["FOR_311", "HAZARD_TYPES", "description_for_311"]
 
 # The first words of the description 311 gets (English: the city's staff read it).
 FOR_311 = {
@@ -16,14 +18,6 @@ FOR_311 = {
     "vacant_lot": "Vacant lot needs attention",
     "abandoned_building": "Vacant or abandoned building, open or entered",
     "other_safety": "Safety concern",
-}
-LABELS = {
-    "street_light": {"en": "street light out", "es": "luz de calle apagada"},
-    "alley_light": {"en": "alley light out", "es": "luz de callejon apagada"},
-    "graffiti": {"en": "graffiti", "es": "grafiti"},
-    "vacant_lot": {"en": "vacant lot", "es": "lote baldio"},
-    "abandoned_building": {"en": "abandoned building", "es": "edificio abandonado"},
-    "other_safety": {"en": "safety concern", "es": "problema de seguridad"},
 }
 
 

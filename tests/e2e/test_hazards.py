@@ -7,13 +7,12 @@ crisis during the questions comes first; no address or number reaches any log of
 from __future__ import annotations
 
 import re
-import uuid
 import xml.etree.ElementTree as ET
 
-import httpx
 import pytest
 
 from tests.conftest import OPEN311_CODES
+from tests.e2e.test_referrals import WebResident
 from tests.open311_standin import Open311StandIn
 from tests.sms_client import SmsClient, new_phone
 
@@ -22,19 +21,6 @@ PHOTO = "https://api.twilio.com/2010-04-01/Accounts/AC0123/Messages/MM0123/Media
 PERSONAL = {"phone", "email", "first_name", "last_name", "device_id", "account_id"}
 # Every place the conversations give, searched for in the logs at the end.
 PLACES = ["W 63rd St y S Halsted St", "5500 S Halsted St", "1200 W Garfield Blvd", "1300 W 51st St"]
-
-
-class WebResident:
-    def __init__(self, bot_url: str) -> None:
-        self.bot_url = bot_url
-        self.sender = f"web-{uuid.uuid4()}"
-
-    def say(self, text: str) -> str:
-        response = httpx.post(
-            f"{self.bot_url}/webhooks/rest/webhook", json={"sender": self.sender, "message": text}, timeout=60
-        )
-        assert response.status_code == 200
-        return "\n".join(m.get("text", "") for m in response.json() if m.get("text"))
 
 
 class SmsResident:
