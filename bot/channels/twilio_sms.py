@@ -26,10 +26,12 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy import func
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -122,11 +124,28 @@ def twiml(messages: list[str]) -> HTTPResponse:
 async def last_message_at(agent: Any, sender: str) -> float | None:
     """Unix time of the resident's latest message in this conversation; None for a sender the bot has not seen."""
     store = getattr(agent, "tracker_store", None)
+    inner = store
+    while hasattr(inner, "_tracker_store"):  # Rasa's awaitable and fail-safe wrappers
+        inner = inner._tracker_store
+    if isinstance(inner, SQLTrackerStore):
+        # One indexed MAX() instead of loading and replaying the whole conversation: under a burst, a bare digit is
+        # common (picking from a list) and a full tracker load for each held up every other message.
+        return await asyncio.to_thread(_latest_user_event, inner, sender)
     tracker = await store.retrieve(sender) if store is not None else None
     if tracker is None:
         return None
     # Every event, not the applied ones: a message a fallback reverted was still sent by the resident.
     return next((event.timestamp for event in reversed(tracker.events) if isinstance(event, UserUttered)), None)
+
+
+def _latest_user_event(store: SQLTrackerStore, sender: str) -> float | None:
+    event = store.SQLEvent
+    with store.session_scope() as session:
+        return (
+            session.query(func.max(event.timestamp))
+            .filter(event.sender_id == sender, event.type_name == UserUttered.type_name)
+            .scalar()
+        )
 
 
 def bot_texts(collected: list[dict[str, Any]]) -> list[str]:

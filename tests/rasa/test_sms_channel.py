@@ -494,3 +494,29 @@ def test_last_message_at_is_the_latest_message_of_that_resident_or_null(tmp_path
     # The resident's own latest message, not the bot's later answer, another resident's message or a slot.
     expected = "2026-05-28T21:26:40+00:00" if who == "known" else None
     assert request["json"]["last_message_at"] == expected
+
+
+def test_last_message_at_on_a_sql_tracker_store_is_one_query_with_the_same_answer(tmp_path):
+    """Production keeps conversations in SQL behind Rasa's fail-safe wrapper: the latest user event is read with one
+    MAX() there (a full tracker load for every bare digit slowed a burst down), and it is the same moment."""
+    from types import SimpleNamespace
+
+    from rasa.shared.core.events import ActionExecuted, BotUttered
+
+    from bot.channels.twilio_sms import last_message_at
+
+    domain = Domain.empty()
+    sql = SQLTrackerStore(domain, db=str(tmp_path / "tracker.db"))
+    events = [
+        UserUttered("hi", timestamp=T),
+        UserUttered("food", timestamp=T + 3600),
+        ActionExecuted("action_listen", timestamp=T + 3601),
+        BotUttered("1. Pantry", timestamp=T + 3602),
+    ]
+    asyncio.run(sql.save(DialogueStateTracker.from_events(SENDER, events, domain=domain)))
+    memory = InMemoryTrackerStore(domain)
+    asyncio.run(memory.save(DialogueStateTracker.from_events(SENDER, events, domain=domain)))
+    for store in (FailSafeTrackerStore(sql), memory):
+        agent = SimpleNamespace(tracker_store=store)
+        assert asyncio.run(last_message_at(agent, SENDER)) == T + 3600
+        assert asyncio.run(last_message_at(agent, "sms-someone-else")) is None
