@@ -3,7 +3,7 @@ replicas (PostgreSQL tracker, Redis locks), and 500 referrals created by concurr
 retried. docs/reliability.md has the figures; each test prints its own line of them (`pytest -s`).
 
 Two cores cannot run the bot at 32 messages a second (about 12 a second here): the burst queues. Twilio gives a webhook
-15 s, so a reply not ready within the channel's deadline (NAVIGATOR_SMS_REPLY_DEADLINE_S, 10 s) goes out through
+15 s, so a reply not ready within the channel's deadline (NAVIGATOR_SMS_REPLY_DEADLINE_S, 5 s) goes out through
 Twilio's REST API, here a local stand-in. "Answered" means one or the other, and each message is in its conversation
 exactly once.
 """
