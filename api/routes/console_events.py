@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -262,23 +262,29 @@ def form_page(
     )
 
 
+# Form fields: no max_length on the texts, so a long one gets the page's own message with what was typed, not the
+# generic 422 page (the inputs stop at their maxlength, and Starlette caps a form field at 1 MB).
+Text = Annotated[str, Form()]
+Choices = Annotated[list[str], Form()]
+
+
 def posted_form(
-    title_en: str,
-    title_es: str,
-    description_en: str,
-    description_es: str,
-    kind: str,
-    starts_on: str,
-    starts_time: str,
-    ends_on: str,
-    ends_time: str,
-    all_day: str,
-    community_area: str,
-    address: str,
-    latitude: str,
-    longitude: str,
-    audiences: list[str],
-    languages: list[str],
+    title_en: Text = "",
+    title_es: Text = "",
+    description_en: Text = "",
+    description_es: Text = "",
+    kind: Text = "event",
+    starts_on: Text = "",
+    starts_time: Text = "",
+    ends_on: Text = "",
+    ends_time: Text = "",
+    all_day: Text = "",
+    community_area: Text = "",
+    address: Text = "",
+    latitude: Text = "",
+    longitude: Text = "",
+    audiences: Choices = [],  # noqa: B006 - FastAPI copies a default, it is never mutated
+    languages: Choices = [],  # noqa: B006
 ) -> dict[str, Any]:
     return {
         "title_en": title_en,
@@ -301,10 +307,8 @@ def posted_form(
     }
 
 
-# Form fields: no max_length on the texts, so a long one gets the page's own message with what was typed, not the
-# generic 422 page (the inputs stop at their maxlength, and Starlette caps a form field at 1 MB).
-Text = Annotated[str, Form()]
-Choices = Annotated[list[str], Form()]
+# The add and edit forms post the same fields: read once, as a dependency of both.
+PostedForm = Annotated[dict[str, Any], Depends(posted_form)]
 
 
 @router.get("/new", response_class=HTMLResponse)
@@ -331,28 +335,9 @@ def add_event(
     request: Request,
     session: SessionDep,
     user: Poster,
-    title_en: Text = "",
-    title_es: Text = "",
-    description_en: Text = "",
-    description_es: Text = "",
-    kind: Text = "event",
-    starts_on: Text = "",
-    starts_time: Text = "",
-    ends_on: Text = "",
-    ends_time: Text = "",
-    all_day: Text = "",
-    community_area: Text = "",
-    address: Text = "",
-    latitude: Text = "",
-    longitude: Text = "",
-    audiences: Choices = [],  # noqa: B006 - FastAPI copies a default, it is never mutated
-    languages: Choices = [],  # noqa: B006
+    form: PostedForm,
 ) -> Response:
     require_role("outreach", "supervisor")(user)
-    form = posted_form(
-        title_en, title_es, description_en, description_es, kind, starts_on, starts_time, ends_on, ends_time,
-        all_day, community_area, address, latitude, longitude, audiences, languages,
-    )  # fmt: skip
     try:
         event = create_event(session, fields=validated(fields_from(form)), created_by=user.id)
     except EventError as exc:
@@ -377,29 +362,10 @@ def change_event(
     event_id: int,
     session: SessionDep,
     user: Poster,
-    title_en: Text = "",
-    title_es: Text = "",
-    description_en: Text = "",
-    description_es: Text = "",
-    kind: Text = "event",
-    starts_on: Text = "",
-    starts_time: Text = "",
-    ends_on: Text = "",
-    ends_time: Text = "",
-    all_day: Text = "",
-    community_area: Text = "",
-    address: Text = "",
-    latitude: Text = "",
-    longitude: Text = "",
-    audiences: Choices = [],  # noqa: B006
-    languages: Choices = [],  # noqa: B006
+    form: PostedForm,
 ) -> Response:
     require_role("outreach", "supervisor")(user)
     event = event_or_404(session, event_id)
-    form = posted_form(
-        title_en, title_es, description_en, description_es, kind, starts_on, starts_time, ends_on, ends_time,
-        all_day, community_area, address, latitude, longitude, audiences, languages,
-    )  # fmt: skip
     try:
         changed = update_event(session, event=event, fields=validated(fields_from(form)), updated_by=user.id)
     except EventError as exc:
