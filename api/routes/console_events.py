@@ -157,7 +157,8 @@ def form_of(event: CommunityEvent) -> dict[str, Any]:
         "kind": event.kind,
         "starts_on": start.date().isoformat(),
         "starts_time": "" if event.all_day else start.strftime("%H:%M"),
-        "ends_on": end.date().isoformat(),
+        # Empty for a one-day event, as the add form leaves it: moving such an event is then changing its start day.
+        "ends_on": "" if end.date() == start.date() else end.date().isoformat(),
         "ends_time": "" if event.all_day else end.strftime("%H:%M"),
         "all_day": event.all_day,
         "community_area": str(event.community_area),
