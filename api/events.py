@@ -36,6 +36,7 @@ from api.crud.events import EventError, Occurrence, import_occurrences, validate
 from api.crud.referrals import audit
 from api.db.session import make_engine, make_sessionmaker
 from api.schemas.events import AUDIENCES, EVENT_LANGUAGES, KINDS, MAX_DESCRIPTION, MAX_TITLE, area_containing
+from knowledge.audiences import AUDIENCE_WORDS, SAFE_SPACE_WORDS
 from knowledge.geo import area_by_name, community_areas, fold, zip_codes
 from knowledge.when import chicago
 
@@ -46,24 +47,6 @@ FETCH_TIMEOUT_S = 30
 FREQUENCIES = {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
 ACTOR = "import:events"
 
-# CATEGORIES words (folded: lowercase, no accents, no spaces) -> an audience.
-AUDIENCE_WORDS: dict[str, str] = {
-    **dict.fromkeys(["youth", "youths", "youngpeople", "jovenes", "joven", "juventud", "juvenil"], "youth"),
-    **dict.fromkeys(["teen", "teens", "teenager", "teenagers", "adolescents", "adolescente", "adolescentes"], "teens"),
-    **dict.fromkeys(
-        ["family", "families", "familia", "familias", "kids", "children", "ninos", "ninas", "parents", "padres"],
-        "families",
-    ),
-    **dict.fromkeys(
-        ["senior", "seniors", "olderadults", "elderly", "adultosmayores", "personasmayores", "terceraedad", "mayores"],
-        "seniors",
-    ),
-    **dict.fromkeys(["adult", "adults", "adulto", "adultos"], "adults"),
-    **dict.fromkeys(
-        ["everyone", "all", "allages", "generalpublic", "todos", "todas", "paratodos", "todopublico"], "everyone"
-    ),
-}
-SAFE_SPACE_WORDS = frozenset({"safespace", "safespaces", "safehaven", "safehavens", "espacioseguro", "espaciosseguros"})
 _ZIP_IN_TEXT = re.compile(r"\b(60[6-8]\d\d)(?:-\d{4})?\b")
 
 
