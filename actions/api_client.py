@@ -5,6 +5,7 @@ share it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -92,10 +93,32 @@ class ProgramSummary:
         )
 
 
+@dataclass(frozen=True)
+class EventSummary:
+    id: int
+    kind: str  # event or safe_space
+    sms: str  # one segment, in the language asked for: "Sat Nov 28, 2-5pm: Teen Open Gym, 6300 S Halsted St"
+    distance_km: float | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EventSummary:
+        return cls(id=data["id"], kind=data["kind"], sms=data["sms"], distance_km=data.get("distance_km"))
+
+
 def _transient(exc: BaseException) -> bool:
     if isinstance(exc, httpx.TransportError):
         return True
     return isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code >= 500
+
+
+def bad_place_or_unavailable(response: httpx.Response) -> Exception:
+    """What a 422 means to the resident: a place the api does not know (its message is safe to show), or a request we
+    built wrong, which they can do nothing about."""
+    details = response.json().get("detail", [])
+    place = [d for d in details if d.get("loc", [])[-1:] == ["near"]]
+    if place:
+        return BadPlace(place[0].get("msg", "Unknown place."))
+    return ApiUnavailable("rejected query")
 
 
 class NavigatorApi:
@@ -140,14 +163,33 @@ class NavigatorApi:
             params["category"] = category
         response = self._call("/api/v1/programs/search", params)
         if response.status_code == 422:
-            details = response.json().get("detail", [])
-            place = [d for d in details if d.get("loc", [])[-1:] == ["near"]]
-            if place:
-                raise BadPlace(place[0].get("msg", "Unknown place."))
-            raise ApiUnavailable("rejected query")
+            raise bad_place_or_unavailable(response)
         if response.status_code != 200:
             raise ApiUnavailable(f"status {response.status_code}")
         return [ProgramSummary.from_json(r) for r in response.json()["results"]]
+
+    def events(
+        self,
+        *,
+        lang: str,
+        near: str | None,
+        start: datetime | None,
+        end: datetime | None,
+        audience: str | None,
+        kind: str | None,
+        limit: int,
+    ) -> list[EventSummary]:
+        """Upcoming events and safe-space hours overlapping [start, end) (by default the api's next 60 days), nearest
+        to `near` first, then soonest."""
+        params: dict[str, Any] = {"lang": lang, "limit": max(1, min(limit, 50))}
+        optional = {"near": near, "audience": audience, "kind": kind, "from": start, "to": end}
+        params |= {k: v.isoformat() if isinstance(v, datetime) else v for k, v in optional.items() if v}
+        response = self._call("/api/v1/events", params)
+        if response.status_code == 422:
+            raise bad_place_or_unavailable(response)
+        if response.status_code != 200:
+            raise ApiUnavailable(f"status {response.status_code}")
+        return [EventSummary.from_json(r) for r in response.json()["results"]]
 
     def program(self, program_id: str, *, lang: str) -> dict[str, Any] | None:
         response = self._call(f"/api/v1/programs/{program_id}", {"lang": lang})

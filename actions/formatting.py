@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from rasa_sdk import Tracker
+
 from actions.api_client import ProgramSummary
 from knowledge.sms import gsm7_length, to_gsm7
 
@@ -58,6 +60,11 @@ def facts_checked(verified_on: str | None, lang: str) -> str | None:
         return None
     key = "es" if lang == "es" else "en"
     return FACTS_CHECKED[key].format(month=MONTHS[key][day.month - 1], year=day.year)
+
+
+def language(tracker: Tracker) -> str:
+    """The language to answer in: the slot the language detector and LANGUAGE set."""
+    return "es" if tracker.get_slot("language") == "es" else "en"
 
 
 def localized(table: dict[str, dict[str, str]], key: str, lang: str, **values: Any) -> str:

@@ -10,7 +10,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api_client import ApiUnavailable, BadPlace, NavigatorApi, ProgramSummary
-from actions.formatting import details_message, program_cards, results_message, t
+from actions.events import run_events
+from actions.formatting import details_message, language, program_cards, results_message, t
 from actions.settings import get_settings
 from knowledge.language import STOP_EN, STOP_ES, words
 
@@ -26,10 +27,6 @@ PLACE_FRAME = set(
 )
 # Intents whose text is itself the need; anything else (a bare place, "more") reuses the stored need.
 NEED_INTENTS = {"find_program", "nlu_fallback", "out_of_scope"}
-
-
-def language(tracker: Tracker) -> str:
-    return "es" if tracker.get_slot("language") == "es" else "en"
 
 
 def api() -> NavigatorApi:
@@ -71,6 +68,7 @@ def run_search(
     shown = [p.id for p in programs[: offset + per_page]]
     return [
         SlotSet("need", need),
+        SlotSet("event_request", None),
         SlotSet("results", shown),
         SlotSet("offset", float(offset)),
         SlotSet("chosen_program", None),
@@ -101,7 +99,13 @@ class ActionSetLocation(Action):
         location = tracker.get_slot("location")
         text = tracker.latest_message.get("text") or ""
         # "coats Chatham" may be classified as a bare place: the words around the place are then the need.
-        need = text if need_besides_place(text, location or "") else tracker.get_slot("need")
+        if need_besides_place(text, location or ""):
+            need = text
+        elif tracker.get_slot("event_request"):
+            # "events this weekend" and then "60623": the same events, near there.
+            return run_events(dispatcher, tracker, tracker.get_slot("event_request"), location)
+        else:
+            need = tracker.get_slot("need")
         if not need:
             dispatcher.utter_message(response="utter_ask_need")
             return []
@@ -118,6 +122,9 @@ class ActionShowMore(Action):
         return "action_show_more"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if request := tracker.get_slot("event_request"):
+            shown = int(tracker.get_slot("events_shown") or 0)
+            return run_events(dispatcher, tracker, request, tracker.get_slot("location"), offset=shown)
         need = tracker.get_slot("need")
         if not need:
             dispatcher.utter_message(response="utter_ask_need")
