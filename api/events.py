@@ -2,6 +2,7 @@
 
     python -m api.events import FILE_OR_URL [--area-default AREA] [--languages-default en,es]
                                             [--kind-default event|safe_space] [--days 60] [--source NAME] [--dry-run]
+    python -m api.events watch [--once | --healthy]    # every NAVIGATOR_EVENT_FEEDS feed, each day (api/event_feeds.py)
 
 Each VEVENT becomes an event in its community area: SUMMARY, DESCRIPTION, DTSTART/DTEND or DURATION (with TZID,
 UTC, or floating = Chicago time; all-day dates), LOCATION (the address), GEO, CATEGORIES (audiences, "Safe space"),
@@ -10,6 +11,9 @@ becomes one event per occurrence within the next --days days. Importing the same
 adds new ones and removes its upcoming ones the feed no longer has. An event whose place cannot be told for sure is
 skipped and listed, never placed by guess. Prints counts; exits 2 with a one-line error when the feed or the
 database cannot be used.
+
+`watch` imports the feeds of NAVIGATOR_EVENT_FEEDS (each with these options) every NAVIGATOR_EVENT_IMPORT_EVERY_H
+hours, through the same run_import; it is the Procfile's `events` process and the stack's `event-import` service.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import icalendar
 import sqlalchemy as sa
 from dateutil.rrule import rruleset, rrulestr
 from pydantic import ValidationError
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from api.core.settings import DatabaseSettings
@@ -52,6 +56,11 @@ _ZIP_IN_TEXT = re.compile(r"\b(60[6-8]\d\d)(?:-\d{4})?\b")
 
 class FeedError(RuntimeError):
     """Something the operator must fix (a path, a URL, a feed that is not iCalendar, a database); said in one line."""
+
+
+class DatabaseUnusable(FeedError):
+    """The database is not there, not migrated or not answering: no feed can be imported until it is (the scheduled
+    import then tries again soon rather than a day later, and fetches no partner's feed meanwhile)."""
 
 
 class Unplaced(ValueError):
@@ -191,6 +200,32 @@ def languages_in(values: Iterable[str]) -> list[str]:
             raise ValueError(f"language {value[:20]!r} is not one of {', '.join(EVENT_LANGUAGES)}")
         codes.append(code)
     return codes
+
+
+def languages_option(value: str) -> tuple[str, ...]:
+    """--languages-default (and a feed setting's languages_default): "en,es" as codes, each once, or ValueError."""
+    codes = languages_in(p for p in re.split(r"[,\s]+", value) if p)
+    if not codes:
+        raise ValueError("give one language or more, e.g. en,es")
+    return tuple(dict.fromkeys(codes))
+
+
+def days_option(days: int) -> int:
+    """--days (and a feed setting's days): 1 to 366, or ValueError."""
+    if not 1 <= days <= 366:
+        raise ValueError("must be from 1 to 366")
+    return days
+
+
+def url_to_fetch(location: str) -> str | None:
+    """The http(s) URL to fetch for a feed given as a URL (webcal:// is https://), None for a file path; FeedError for
+    another scheme."""
+    if "://" not in location:
+        return None
+    url = "https://" + location.removeprefix("webcal://") if location.startswith("webcal://") else location
+    if not url.startswith(("http://", "https://")):
+        raise FeedError("give a file path or an http://, https:// or webcal:// URL")
+    return url
 
 
 def _language_of(value: Any) -> str:
@@ -464,10 +499,8 @@ def _common(event: icalendar.Event, master: icalendar.Event | None, defaults: De
 
 def read_feed(location: str) -> tuple[bytes, str]:
     """The feed's bytes and its source name: the URL as given, or the file's absolute file:// URI."""
-    if "://" in location:
-        url = "https://" + location.removeprefix("webcal://") if location.startswith("webcal://") else location
-        if not url.startswith(("http://", "https://")):
-            raise FeedError("give a file path or an http://, https:// or webcal:// URL")
+    url = url_to_fetch(location)
+    if url is not None:
         try:
             with httpx.stream(
                 "GET", url, timeout=FETCH_TIMEOUT_S, follow_redirects=True, headers={"User-Agent": "navigator-events"}
@@ -523,6 +556,34 @@ def _first_line(exc: SQLAlchemyError) -> str:
     return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
 
 
+def open_database(database_url: str) -> tuple[Engine, str]:
+    """An engine on a migrated database, and its URL to show (password hidden); DatabaseUnusable otherwise."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        # Not echoed: a malformed URL may still hold a password.
+        raise DatabaseUnusable("NAVIGATOR_DATABASE_URL is not a database URL") from None
+    shown = url.render_as_string(hide_password=True)
+    # SQLite would make an empty database at a wrong path, and the import would then fail for want of a table.
+    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).is_file()):
+        raise DatabaseUnusable(
+            f"no database at {shown}: no such file (run from the checkout, or set NAVIGATOR_DATABASE_URL)"
+        )
+    engine = make_engine(database_url)
+    try:
+        if not sa.inspect(engine).has_table("community_events"):
+            raise DatabaseUnusable(
+                f"the database at {shown} has no community_events table: run python -m api.db.migrate"
+            )
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise DatabaseUnusable(f"the database at {shown} failed: {_first_line(exc)}") from None
+    except DatabaseUnusable:
+        engine.dispose()
+        raise
+    return engine, shown
+
+
 def run_import(
     *,
     database_url: str,
@@ -540,19 +601,8 @@ def run_import(
     if len(source) > 500:
         raise FeedError("the source name is longer than 500 characters: give a shorter one with --source")
     parsed = parse_feed(data, now=now, days=days, defaults=defaults)
+    engine, shown = open_database(database_url)
     try:
-        url = make_url(database_url)
-    except ArgumentError:
-        # Not echoed: a malformed URL may still hold a password.
-        raise FeedError("NAVIGATOR_DATABASE_URL is not a database URL") from None
-    shown = url.render_as_string(hide_password=True)
-    # SQLite would make an empty database at a wrong path, and the import would then fail for want of a table.
-    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).is_file()):
-        raise FeedError(f"no database at {shown}: no such file (run from the checkout, or set NAVIGATOR_DATABASE_URL)")
-    engine = make_engine(database_url)
-    try:
-        if not sa.inspect(engine).has_table("community_events"):
-            raise FeedError(f"the database at {shown} has no community_events table: run python -m api.db.migrate")
         with make_sessionmaker(engine)() as session:
             counts = import_occurrences(session, source=source, occurrences=parsed.occurrences, now=now)
             detail = (
@@ -593,12 +643,9 @@ def _area_option(value: str) -> int:
 
 def _languages_option(value: str) -> tuple[str, ...]:
     try:
-        codes = languages_in(p for p in re.split(r"[,\s]+", value) if p)
+        return languages_option(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-    if not codes:
-        raise argparse.ArgumentTypeError("give one language or more, e.g. en,es")
-    return tuple(dict.fromkeys(codes))
 
 
 def _days_option(value: str) -> int:
@@ -606,9 +653,10 @@ def _days_option(value: str) -> int:
         days = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of days: {value[:20]!r}") from None
-    if not 1 <= days <= 366:
-        raise argparse.ArgumentTypeError("must be from 1 to 366")
-    return days
+    try:
+        return days_option(days)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -642,7 +690,18 @@ def main(argv: list[str] | None = None) -> int:
         "--source", help="the name to keep the feed's events under (default: the URL, or the file's path)"
     )
     imports.add_argument("--dry-run", action="store_true", help="read and check the feed; change nothing")
+    watch = commands.add_parser(
+        "watch", help="import every feed of NAVIGATOR_EVENT_FEEDS every NAVIGATOR_EVENT_IMPORT_EVERY_H hours"
+    )
+    how = watch.add_mutually_exclusive_group()
+    how.add_argument("--once", action="store_true", help="one round, then exit: 0 when every feed was imported, else 1")
+    how.add_argument("--healthy", action="store_true", help="exit 0 if the running import's loop is turning")
     args = parser.parse_args(argv)
+    if args.command == "watch":
+        # Imported here: api.event_feeds imports this module for run_import.
+        from api.event_feeds import watch_command
+
+        return watch_command(once=args.once, healthy_only=args.healthy)
 
     try:
         database_url = DatabaseSettings().database_url

@@ -167,6 +167,7 @@ class Stack:
             "NAVIGATOR_REFERRAL_OUTBOX": str(self.workdir / "referral-outbox.db"),
             "NAVIGATOR_CHECKIN_HEARTBEAT": str(self.workdir / "checkins.heartbeat"),
             "NAVIGATOR_OPEN311_HEARTBEAT": str(self.workdir / "hazard-filing.heartbeat"),
+            "NAVIGATOR_EVENT_IMPORT_HEARTBEAT": str(self.workdir / "event-import.heartbeat"),
             "NAVIGATOR_API_LOG_LEVEL": "warning",
             **self.secrets,
             **self.overrides,

@@ -1,7 +1,7 @@
 """The production stack's shape: docker-compose.yml, docker/*.Dockerfile and the scale-out override.
 
 There is no Docker engine here, so nothing is built or started: the files are parsed and checked for what a
-deployment relies on — six services, pinned images, secrets that stop the stack when missing and reach only the
+deployment relies on — nine services, pinned images, secrets that stop the stack when missing and reach only the
 services that need them, ports on 127.0.0.1 for the api and the bot only, health checks and healthy dependencies,
 named volumes, and images installed from the lock files with the bot's model trained at build time. Each check is a
 function returning the problems it finds; the last tests feed them broken input to show that they do find them.
@@ -21,11 +21,11 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"
 SCALE = ROOT / "docker" / "compose.scale.yml"
 DOCKERFILES = {
-    "api": ROOT / "docker" / "api.Dockerfile",  # also the check-in scheduler's
+    "api": ROOT / "docker" / "api.Dockerfile",  # also the check-in scheduler's, the 311 filer's, the feed import's
     "actions": ROOT / "docker" / "actions.Dockerfile",
     "bot": ROOT / "docker" / "bot.Dockerfile",
 }
-SERVICES = {"api", "checkins", "hazard-filing", "actions", "bot", "qdrant", "postgres", "redis"}
+SERVICES = {"api", "checkins", "hazard-filing", "event-import", "actions", "bot", "qdrant", "postgres", "redis"}
 PUBLISHED = {"api", "bot"}
 
 # Who may see each secret. Anything else seeing it is a leak; a service that needs it and lacks it would not start.
@@ -46,7 +46,7 @@ SECRETS = {
     "NAVIGATOR_PUBLIC_BOT_URL": {"bot"},
     "NAVIGATOR_PUBLIC_API_URL": {"api", "checkins"},
     "NAVIGATOR_SMS_FROM_NUMBER": {"checkins"},
-    "POSTGRES_PASSWORD": {"postgres", "api", "checkins", "hazard-filing", "bot"},
+    "POSTGRES_PASSWORD": {"postgres", "api", "checkins", "hazard-filing", "event-import", "bot"},
     # The api files a new hazard report at once; the filer files what the city did not take.
     "NAVIGATOR_OPEN311_API_KEY": {"api", "hazard-filing"},
     "REDIS_PASSWORD": {"redis", "bot"},
@@ -60,6 +60,7 @@ DEPENDS = {
     "api": {"postgres", "qdrant"},
     "checkins": {"api"},
     "hazard-filing": {"api"},
+    "event-import": {"api"},
     "actions": {"api"},
     "bot": {"postgres", "redis", "actions"},
 }
@@ -270,7 +271,7 @@ def requirement_names(path: Path) -> dict[str, str]:
 # --- the compose file -------------------------------------------------------------------------------------------
 
 
-def test_the_eight_services(compose):
+def test_the_nine_services(compose):
     assert set(compose["services"]) == SERVICES
     for name in ("api", "actions", "bot"):
         assert compose["services"][name]["build"]["dockerfile"] == f"docker/{name}.Dockerfile"
@@ -285,6 +286,16 @@ def test_the_eight_services(compose):
     assert filer["build"] == api["build"] and filer["command"] == ["python", "-m", "api.hazard_filing"]
     assert environment(filer)["NAVIGATOR_DATABASE_URL"] == environment(api)["NAVIGATOR_DATABASE_URL"]
     assert "ports" not in filer
+    # The calendar feed import: the same image and database; it fetches partners' feeds, so it is on the edge network.
+    feeds = compose["services"]["event-import"]
+    assert feeds["build"] == api["build"] and feeds["command"] == ["python", "-m", "api.events", "watch"]
+    assert environment(feeds)["NAVIGATOR_DATABASE_URL"] == environment(api)["NAVIGATOR_DATABASE_URL"]
+    assert "ports" not in feeds and "edge" in feeds["networks"]
+    # Optional (the import idles without feeds), and only there: a private calendar link in it is a secret.
+    assert environment(feeds)["NAVIGATOR_EVENT_FEEDS"] == "${NAVIGATOR_EVENT_FEEDS:-[]}"
+    assert {name for name, s in compose["services"].items() if "NAVIGATOR_EVENT_FEEDS" in referenced(s)} == {
+        "event-import"
+    }
 
 
 def test_images_are_pinned(compose):
@@ -336,6 +347,7 @@ def test_health_checks_dependencies_and_restarts(compose):
     assert "/readyz" in tests["qdrant"]
     assert tests["checkins"] == "CMD python -m api.checkins --healthy"
     assert tests["hazard-filing"] == "CMD python -m api.hazard_filing --healthy"
+    assert tests["event-import"] == "CMD python -m api.events watch --healthy"
     assert "pg_isready" in tests["postgres"]
     assert "redis-cli ping" in tests["redis"]
 
@@ -388,7 +400,7 @@ def test_navigator_settings_are_documented(compose):
     documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
     given = {
         key
-        for name in ("api", "checkins", "hazard-filing", "actions", "bot")
+        for name in ("api", "checkins", "hazard-filing", "event-import", "actions", "bot")
         for key in environment(compose["services"][name])
         if key.startswith("NAVIGATOR_") or key.startswith("TWILIO_")
     }

@@ -9,6 +9,7 @@ from api.core.settings import (
     ChatSettings,
     CheckinSettings,
     DatabaseSettings,
+    EventFeedSettings,
     Open311Settings,
     RetentionSettings,
     SecuritySettings,
@@ -31,6 +32,7 @@ def test_env_example_documents_every_setting():
         CatalogSettings,
         CheckinSettings,
         Open311Settings,
+        EventFeedSettings,
     )
     for settings in every:
         prefix = settings.model_config["env_prefix"]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+from typing import Annotated, Any, Literal
 
 import limits
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def rate_limit(value: str) -> str:
@@ -316,6 +318,140 @@ class Open311Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown hazard types {unknown}; known: {', '.join(HAZARD_TYPES)}")
         return codes
+
+
+class EventFeed(BaseModel):
+    """One partner's calendar feed in NAVIGATOR_EVENT_FEEDS: `python -m api.events import`'s argument and options,
+    checked by that command's own rules (api/events.py). An option left out is the command's default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(min_length=1, description="An .ics file, or an http://, https:// or webcal:// URL.")
+    source: str | None = Field(
+        default=None, min_length=1, max_length=500, description="The name its events are kept and logged under."
+    )
+    area_default: int | None = Field(default=None, description="The community area of events that give no place.")
+    languages_default: tuple[str, ...] | None = Field(default=None, description="Languages of events that do not say.")
+    kind_default: str | None = Field(default=None, description="event or safe_space, for events that do not say.")
+    days: int | None = Field(default=None, description="How far ahead recurring events are expanded (1 to 366).")
+
+    # The rules live in api/events.py, imported when a feed is checked: that module is heavy, and imports this one.
+    @field_validator("url")
+    @classmethod
+    def _location(cls, value: str) -> str:
+        from api.events import FeedError, url_to_fetch
+
+        try:
+            url_to_fetch(value.strip())
+        except FeedError as exc:
+            raise ValueError(str(exc)) from None
+        return value.strip()
+
+    @field_validator("area_default", mode="before")
+    @classmethod
+    def _area(cls, value: Any) -> Any:
+        from api.events import area_named
+
+        return None if value is None else area_named(str(value))
+
+    @field_validator("languages_default", mode="before")
+    @classmethod
+    def _languages(cls, value: Any) -> Any:
+        from api.events import languages_option
+
+        if value is None:
+            return None
+        if isinstance(value, list) and all(isinstance(code, str) for code in value):
+            value = ",".join(value)
+        if not isinstance(value, str):
+            raise ValueError('give the codes as "en,es" or ["en", "es"]')
+        return languages_option(value)
+
+    @field_validator("kind_default")
+    @classmethod
+    def _kind(cls, value: str | None) -> str | None:
+        from api.schemas.events import KINDS
+
+        if value is not None and value not in KINDS:
+            raise ValueError(f"{value[:20]!r} is not one of {', '.join(KINDS)}")
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: int | None) -> int | None:
+        from api.events import days_option
+
+        return None if value is None else days_option(value)
+
+
+def _error_text(error: ErrorDetails) -> str:
+    """A validation error's message without pydantic's "Value error, " prefix, after where it is."""
+    cause = (error.get("ctx") or {}).get("error")
+    message = str(cause) if error["type"] == "value_error" and cause is not None else error["msg"]
+    where = ".".join(map(str, error["loc"]))
+    return f"{where}: {message}" if where else message
+
+
+class EventFeedSettings(BaseSettings):
+    """Partners' calendar feeds imported on a schedule (`python -m api.events watch`, docs/events.md)."""
+
+    model_config = SettingsConfigDict(env_prefix="NAVIGATOR_EVENT_", env_file=".env", extra="ignore")
+
+    # NoDecode: the JSON is read by the validator below, so a typo gets a message naming the feed, not a traceback.
+    feeds: Annotated[tuple[EventFeed, ...], NoDecode] = Field(
+        default=(),
+        description='JSON list of feeds: [{"url": "https://...", "source": "Toman Library", "area_default": '
+        '"Little Village", "languages_default": "en,es", "kind_default": "safe_space", "days": 60}]; only url is '
+        "required. Empty = nothing is imported.",
+    )
+    import_every_h: float = Field(default=24, gt=0, description="Hours between two rounds of imports.")
+    import_heartbeat: str = Field(
+        default="var/event-import.heartbeat",
+        description="A file the import touches between feeds and while it waits; "
+        "`python -m api.events watch --healthy` reads its age.",
+    )
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _feeds(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                return ()
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                # Not echoed: a feed's URL may be a private calendar link.
+                raise ValueError(
+                    f'not JSON ({exc.msg} at character {exc.pos}): write [{{"url": "..."}}, ...]'
+                ) from None
+        if not isinstance(value, list | tuple):
+            raise ValueError('not a list of feeds: write [{"url": "..."}, ...]')
+        feeds: list[EventFeed] = []
+        for number, item in enumerate(value, 1):
+            if isinstance(item, EventFeed):
+                feeds.append(item)
+                continue
+            if not isinstance(item, dict):
+                raise ValueError(f'feed {number}: not an object such as {{"url": "..."}}')
+            try:
+                feeds.append(EventFeed.model_validate(item))
+            except ValidationError as exc:
+                raise ValueError(f"feed {number}: {_error_text(exc.errors()[0])}") from None
+        # Each import removes its source's upcoming events that its feed lacks: two feeds under one source would
+        # remove each other's events every round.
+        seen: dict[str, int] = {}
+        for number, feed in enumerate(feeds, 1):
+            source = feed.source or feed.url
+            if source in seen:
+                raise ValueError(
+                    f"feed {number} has the source of feed {seen[source]}: give each feed a source of its own"
+                )
+            seen[source] = number
+        return tuple(feeds)
+
+    @property
+    def every_s(self) -> float:
+        return self.import_every_h * 3600
 
 
 class SettingsProblem(ValueError):
