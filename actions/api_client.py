@@ -4,6 +4,7 @@ share it."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -121,14 +122,35 @@ def bad_place_or_unavailable(response: httpx.Response) -> Exception:
     return ApiUnavailable("rejected query")
 
 
+# One connection pool per api address, made on first use and shared by every action and thread: a new httpx.Client
+# costs ~33 ms (its SSL context, even for http://), which was most of a program-details action under load, and a
+# pooled connection saves the TCP handshake too. httpx's sync client is safe to share between threads.
+_POOLS: dict[tuple[str, float], httpx.Client] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def shared_client(settings: ActionsSettings) -> httpx.Client:
+    key = (settings.api_url, settings.api_timeout_s)
+    with _POOLS_LOCK:
+        client = _POOLS.get(key)
+        if client is None or client.is_closed:
+            client = _POOLS[key] = httpx.Client(base_url=settings.api_url, timeout=settings.api_timeout_s)
+        return client
+
+
 class NavigatorApi:
     def __init__(self, settings: ActionsSettings, transport: httpx.BaseTransport | None = None) -> None:
-        headers = {"Authorization": f"Bearer {settings.service_token}"} if settings.service_token else {}
-        # One id for this client's calls, retries included: the running action's, or a new one outside an action.
+        # Per call, not per pool: the token, and one id for this client's calls, retries included (the running
+        # action's, or a new one outside an action).
         self.request_id = metrics.current_request_id()
-        headers["X-Request-ID"] = self.request_id
-        self._client = httpx.Client(
-            base_url=settings.api_url, timeout=settings.api_timeout_s, headers=headers, transport=transport
+        self._headers = {"X-Request-ID": self.request_id}
+        if settings.service_token:
+            self._headers["Authorization"] = f"Bearer {settings.service_token}"
+        self._own = transport is not None
+        self._client = (
+            httpx.Client(base_url=settings.api_url, timeout=settings.api_timeout_s, transport=transport)
+            if self._own
+            else shared_client(settings)
         )
         self._request = retry(
             retry=retry_if_exception(_transient),
@@ -138,7 +160,8 @@ class NavigatorApi:
         )(self._request_once)
 
     def _request_once(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        response = self._client.request(method, path, **kwargs)
+        headers = {**self._headers, **kwargs.pop("headers", {})}
+        response = self._client.request(method, path, headers=headers, **kwargs)
         if response.status_code >= 500:
             response.raise_for_status()
         return response
@@ -250,4 +273,6 @@ class NavigatorApi:
         return [HazardReceipt.from_json(r) for r in response.json()]
 
     def close(self) -> None:
-        self._client.close()
+        # The shared pool stays open for the next action.
+        if self._own:
+            self._client.close()
