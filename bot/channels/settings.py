@@ -50,13 +50,17 @@ class SmsSettings(BaseSettings):
         "Twilio's 15 s timeout: a busy bot answers the webhook seconds after the deadline (up to 8 s late at 32 "
         "messages/s on 2 cores, docs/reliability.md).",
     )
+    # Rasa 3.6 runs NLU, the policies and the SQL tracker store on the bot's one event loop, so each message at work
+    # is mostly CPU on that loop. Past 2 at once the loop is saturated during a burst, and the webhook's own steps,
+    # its reply deadline included, wait behind them: at 32 messages/s on 2 cores, 8 at once (with a fast action
+    # server) gave webhooks of p95 28 s and max 67 s, past Twilio's 15; 2 gave max 5.8 s and the fewest late replies.
     sms_concurrency: int = Field(
-        8,
+        2,
         env="NAVIGATOR_SMS_CONCURRENCY",
         ge=1,
         le=256,
         description="Messages the bot works on at once; the rest wait in arrival order, so a burst queues instead "
-        "of slowing every message down until internal timeouts fire.",
+        "of saturating the bot's event loop, which must stay free to answer webhooks by their deadline.",
     )
     bot_metrics_port: int = Field(
         0, env="NAVIGATOR_BOT_METRICS_PORT", ge=0, le=65535, description="Port of the SMS metrics endpoint; 0 = off."
