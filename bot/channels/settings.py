@@ -47,7 +47,7 @@ class SmsSettings(BaseSettings):
         le=14,
         description="Seconds a webhook waits for the bot's reply before answering Twilio with empty TwiML and sending "
         "the reply through the REST API (needs TWILIO_ACCOUNT_SID), counted from the webhook's arrival. Well below "
-        "Twilio's 15 s timeout: a busy bot answers the webhook seconds after the deadline (up to 8 s late at 32 "
+        "Twilio's 15 s timeout: a busy bot answers the webhook after the deadline (up to 1.2 s late at 32 "
         "messages/s on 2 cores, docs/reliability.md).",
     )
     # Rasa 3.6 runs NLU, the policies and the SQL tracker store on the bot's one event loop, so each message at work
