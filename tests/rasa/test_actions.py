@@ -23,14 +23,6 @@ def api_url(tmp_path_factory):
 
 
 @pytest.fixture
-def api(api_url, monkeypatch):
-    monkeypatch.setenv("NAVIGATOR_API_URL", api_url)
-    actions_settings.get_settings.cache_clear()
-    yield api_url
-    actions_settings.get_settings.cache_clear()
-
-
-@pytest.fixture
 def api_down(monkeypatch):
     monkeypatch.setenv("NAVIGATOR_API_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("NAVIGATOR_API_RETRIES", "0")

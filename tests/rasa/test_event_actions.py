@@ -34,14 +34,6 @@ def api_url(tmp_path_factory):
         yield api.url
 
 
-@pytest.fixture
-def api(api_url, monkeypatch):
-    monkeypatch.setenv("NAVIGATOR_API_URL", api_url)
-    actions_settings.get_settings.cache_clear()
-    yield api_url
-    actions_settings.get_settings.cache_clear()
-
-
 def tracker(text, intent="find_events", **slots):
     base = {"language": "en", "location": None, "need": None, "results": ["chi-001"], "offset": 0.0,
             "event_request": None, "events_shown": 0.0}  # fmt: skip
