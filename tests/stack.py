@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -35,10 +35,25 @@ def seeded_index(path: Path) -> Path:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def free_ports(count: int, *, avoid: Iterable[int] = ()) -> list[int]:
+    """Distinct ports nothing listens on, none of `avoid`. Each socket stays bound until all are chosen: picked one at
+    a time, the kernel may hand back a port just released, and a Stack's api and bot once got the same one (the bot,
+    still loading its model, then seemed up: the api answered for it)."""
+    taken = set(avoid)
+    ports: list[int] = []
+    with contextlib.ExitStack() as held:
+        while len(ports) < count:
+            s = held.enter_context(socket.socket())
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+            if port not in taken:
+                taken.add(port)
+                ports.append(port)
+    return ports
+
+
+def free_port(*, avoid: Iterable[int] = ()) -> int:
+    return free_ports(1, avoid=avoid)[0]
 
 
 class StackFailed(RuntimeError):
@@ -132,7 +147,7 @@ class Stack:
         self.workdir = workdir
         self.startup_s = startup_s
         self.overrides = overrides or {}
-        self.ports = {"api": free_port(), "bot": free_port(), "actions": free_port()}
+        self.ports = dict(zip(("api", "bot", "actions"), free_ports(3), strict=True))
         self.log = workdir / f"run-{self.ports['bot']}.log"
         self.proc: subprocess.Popen[bytes] | None = None
         from api.core.contact_box import new_key
@@ -345,7 +360,7 @@ def scratch_database() -> Iterator[str]:
 @contextlib.contextmanager
 def extra_bot(stack: Stack, startup_s: float = 300) -> Iterator[str]:
     """Another bot process beside a scaled Stack's, on its own port, with the same environment: its base URL."""
-    port = free_port()
+    port = free_port(avoid=stack.ports.values())
     log = stack.workdir / f"bot-{port}.log"
     command = [
         str(ROOT / ".venv-bot" / "bin" / "rasa"), "run", "--model", str(MODEL),

@@ -27,8 +27,9 @@ def test_restart_remembers_and_api_down_still_answers_crisis(tmp_path):
             assert first
             stored = len(SmsClient(stack.bot_url, tmp_path).events(sender_id(phone)))
         # Same tracker file, and the action server now points at an api that is not there.
-        down = {**SMS_ENV, "NAVIGATOR_API_URL": f"http://127.0.0.1:{free_port()}"}
-        with Stack(tmp_path, overrides=down) as stack:
+        stack = Stack(tmp_path, overrides=dict(SMS_ENV))
+        stack.overrides["NAVIGATOR_API_URL"] = f"http://127.0.0.1:{free_port(avoid=stack.ports.values())}"
+        with stack:
             # Twilio retrying a message the bot handled before its restart: not processed again
             sms = SmsClient(stack.bot_url, tmp_path)
             _, replay = sms.send(phone, "I need a winter coat", sid=sid)

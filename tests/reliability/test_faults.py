@@ -116,9 +116,10 @@ def _say(base: str, sender: str, message: str) -> tuple[int, list[dict]]:
 def test_action_server_down_crisis_still_answered_and_search_gets_a_reply(tmp_path):
     # The bot's action server URL points at a port nobody listens on: every custom action fails to connect. (Killing
     # the actions process itself would not do: honcho, like `make run`, then stops the whole stack.)
-    down = {**SMS_ENV, "NAVIGATOR_ACTIONS_URL": f"http://127.0.0.1:{free_port()}/webhook"}
+    stack = Stack(tmp_path, overrides=dict(SMS_ENV))
+    stack.overrides["NAVIGATOR_ACTIONS_URL"] = f"http://127.0.0.1:{free_port(avoid=stack.ports.values())}/webhook"
     try:
-        with Stack(tmp_path, overrides=down) as stack:
+        with stack:
             sender = f"faults-{uuid.uuid4().hex[:8]}"
             crisis_status, crisis = _say(stack.bot_url, sender, "I want to kill myself")
             crisis_text = "\n".join(m.get("text", "") for m in crisis)
